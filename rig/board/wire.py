@@ -1,0 +1,174 @@
+"""The wire format between board and host: constants, CRC and packet encoding.
+
+This module is the Python twin of ``firmware/WIRE_FORMAT.md`` (the document is the
+authority; its golden vectors are checked against this code by the tests).
+
+Every packet, in both directions::
+
+    A5 5A | ver u8 | type u8 | len u8 | payload[len] | crc16 u16 LE
+
+The CRC is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final
+XOR) over ``ver, type, len, payload``. Multi-byte fields are little-endian.
+"""
+from __future__ import annotations
+
+import binascii
+import struct
+from dataclasses import dataclass
+
+SYNC = b"\xA5\x5A"
+WIRE_VERSION = 1
+HEADER_LEN = 5  # sync(2) + ver + type + len
+CRC_LEN = 2
+MAX_PAYLOAD = 96
+
+# Board -> host packet types.
+T_SAMPLE = 0x01
+T_HELLO = 0x02
+T_ACK = 0x03
+T_CALIB = 0x04
+
+# Host -> board commands.
+C_IDENTIFY = 0x81
+C_START = 0x82
+C_STOP = 0x83
+C_CALIB_READ = 0x84
+C_CALIB_WRITE = 0x85
+
+COMMAND_NAMES = {
+    C_IDENTIFY: "identify",
+    C_START: "start",
+    C_STOP: "stop",
+    C_CALIB_READ: "calib-read",
+    C_CALIB_WRITE: "calib-write",
+}
+
+# ACK / CALIB status codes.
+ST_OK = 0
+ST_UNKNOWN_COMMAND = 1
+ST_BAD_LENGTH = 2
+ST_BUSY = 3          # e.g. calibration write while streaming
+ST_BLOB_INVALID = 4  # stored calibration blob missing or its CRC failed
+ST_BAD_VERSION = 5
+
+STATUS_NAMES = {
+    ST_OK: "ok",
+    ST_UNKNOWN_COMMAND: "unknown command",
+    ST_BAD_LENGTH: "bad payload length",
+    ST_BUSY: "busy (board is streaming)",
+    ST_BLOB_INVALID: "no valid calibration blob stored",
+    ST_BAD_VERSION: "unsupported wire version",
+}
+
+# Per-cell status bits; cell i uses bits 4*i .. 4*i+3 of the sample status word.
+CELL_NOT_READY = 0x1  # no new conversion since the previous frame: value repeated
+CELL_SATURATED = 0x2  # reading at the ADC's full scale (+8388607 or -8388608)
+CELL_TIMED_OUT = 0x4  # chip did not signal data-ready within the timeout (missing/dead)
+
+N_CELLS = 4
+CELL_NAMES = ("front_left", "front_right", "back_left", "back_right")
+SAMPLE_PAYLOAD_LEN = 20  # seq u16, t_us u32, 4 x int24, status u16
+SAMPLE_PACKET_LEN = HEADER_LEN + SAMPLE_PAYLOAD_LEN + CRC_LEN  # 27 bytes
+HELLO_PAYLOAD_LEN = 20
+CALIB_BLOB_MAX = 64
+INT24_MAX = 0x7FFFFF
+INT24_MIN = -0x800000
+ADC_TYPES = {1: "HX711"}
+DEFAULT_BAUD = 500000
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE of ``data`` (check value of b"123456789" is 0x29B1)."""
+    return binascii.crc_hqx(bytes(data), 0xFFFF)
+
+
+def packet(ptype: int, payload: bytes = b"", version: int = WIRE_VERSION) -> bytes:
+    """Frame ``payload`` as one packet of type ``ptype``."""
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    body = bytes((version, ptype, len(payload))) + bytes(payload)
+    return SYNC + body + struct.pack("<H", crc16(body))
+
+
+def _int24(v: int) -> bytes:
+    if not INT24_MIN <= v <= INT24_MAX:
+        raise ValueError(f"raw value {v} outside the signed 24-bit range")
+    return (v & 0xFFFFFF).to_bytes(3, "little")
+
+
+def sample_payload(seq: int, t_us: int, raw: tuple[int, int, int, int] | list[int], status: int = 0) -> bytes:
+    return (
+        struct.pack("<HI", seq & 0xFFFF, t_us & 0xFFFFFFFF)
+        + b"".join(_int24(int(v)) for v in raw)
+        + struct.pack("<H", status & 0xFFFF)
+    )
+
+
+def sample_packet(seq: int, t_us: int, raw, status: int = 0) -> bytes:
+    """One SAMPLE packet: sequence number, board time (us, wrapping), four raw counts."""
+    return packet(T_SAMPLE, sample_payload(seq, t_us, raw, status))
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The board's answer to IDENTIFY (also sent unprompted once after boot)."""
+
+    wire_version: int
+    firmware: tuple[int, int, int]
+    board_id: bytes  # 8 bytes
+    cell_count: int
+    rate_mhz: int  # nominal sample rate in millihertz
+    adc_type: int
+    flags: int = 0  # bit0: streaming now
+
+    @property
+    def board_id_hex(self) -> str:
+        return self.board_id.hex()
+
+    @property
+    def rate_hz(self) -> float:
+        return self.rate_mhz / 1000.0
+
+    @property
+    def firmware_str(self) -> str:
+        return "%d.%d.%d" % self.firmware
+
+    @property
+    def adc_name(self) -> str:
+        return ADC_TYPES.get(self.adc_type, f"unknown ({self.adc_type})")
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.flags & 1)
+
+    def payload(self) -> bytes:
+        if len(self.board_id) != 8:
+            raise ValueError("board id must be 8 bytes")
+        return (
+            bytes((self.wire_version, *self.firmware))
+            + self.board_id
+            + struct.pack("<BIBB", self.cell_count, self.rate_mhz, self.adc_type, self.flags)
+            + b"\x00"  # reserved
+        )
+
+    @classmethod
+    def from_payload(cls, p: bytes) -> "Hello":
+        if len(p) != HELLO_PAYLOAD_LEN:
+            raise ValueError(f"HELLO payload is {len(p)} bytes, expected {HELLO_PAYLOAD_LEN}")
+        cells, rate, adc, flags = struct.unpack_from("<BIBB", p, 12)
+        return cls(p[0], (p[1], p[2], p[3]), bytes(p[4:12]), cells, rate, adc, flags)
+
+
+def ack_payload(command: int, status: int = ST_OK) -> bytes:
+    return bytes((command, status))
+
+
+def calib_payload(status: int, blob: bytes = b"") -> bytes:
+    if len(blob) > CALIB_BLOB_MAX:
+        raise ValueError(f"calibration blob of {len(blob)} bytes exceeds {CALIB_BLOB_MAX}")
+    return bytes((status,)) + bytes(blob)
+
+
+def command(cmd: int, payload: bytes = b"") -> bytes:
+    """A host -> board command packet."""
+    return packet(cmd, payload)
