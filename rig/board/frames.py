@@ -1,0 +1,85 @@
+"""Decoded sample frames as numpy arrays, and the decoder's statistics."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from rig.board.wire import N_CELLS
+
+
+@dataclass
+class FrameBatch:
+    """A run of decoded SAMPLE frames, oldest first.
+
+    seq:       uint16 sequence numbers as sent (wrapping).
+    t_us:      uint32 board timestamps as sent (microseconds, wrapping).
+    t_s:       float64 board time in seconds, unwrapped and monotonic (since the board's
+               boot, continued across resets). This is the time base for everything above.
+    host_t_s:  float64 host receive time (time.monotonic), for latency figures only.
+    raw:       int32 (n, 4) raw counts, cells front-left, front-right, back-left, back-right.
+    status:    uint16 per-cell status bits (see wire.CELL_*), cell i in bits 4i..4i+3.
+    """
+
+    seq: np.ndarray
+    t_us: np.ndarray
+    t_s: np.ndarray
+    host_t_s: np.ndarray
+    raw: np.ndarray
+    status: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "FrameBatch":
+        return cls(
+            np.zeros(0, np.uint16), np.zeros(0, np.uint32), np.zeros(0, np.float64),
+            np.zeros(0, np.float64), np.zeros((0, N_CELLS), np.int32), np.zeros(0, np.uint16),
+        )
+
+    def __len__(self) -> int:
+        return int(self.seq.shape[0])
+
+    @classmethod
+    def concat(cls, batches: list["FrameBatch"]) -> "FrameBatch":
+        batches = [b for b in batches if len(b)]
+        if not batches:
+            return cls.empty()
+        if len(batches) == 1:
+            return batches[0]
+        return cls(*(np.concatenate([getattr(b, f) for b in batches]) for f in cls.fields()))
+
+    @staticmethod
+    def fields() -> tuple[str, ...]:
+        return ("seq", "t_us", "t_s", "host_t_s", "raw", "status")
+
+    def __getitem__(self, idx) -> "FrameBatch":
+        return FrameBatch(*(getattr(self, f)[idx] for f in self.fields()))
+
+    def cell_flags(self, bit: int) -> np.ndarray:
+        """(n, 4) bool: which cells carry status ``bit`` (e.g. wire.CELL_TIMED_OUT)."""
+        shifts = np.arange(N_CELLS, dtype=np.uint16) * 4
+        return ((self.status[:, None] >> shifts) & bit).astype(bool)
+
+
+@dataclass
+class DecoderStats:
+    """Exact counts kept by the decoder (all integers, since the decoder was created)."""
+
+    bytes_in: int = 0
+    bytes_skipped: int = 0      # bytes discarded while searching for a valid packet
+    crc_failures: int = 0       # candidate packets whose CRC did not match
+    frames_decoded: int = 0     # SAMPLE frames delivered
+    frames_lost: int = 0        # gaps in the sequence numbers (not counted across resets)
+    duplicates: int = 0         # repeated sequence numbers, dropped
+    resets: int = 0             # board restarts noticed (clock went back, or unsolicited HELLO)
+    other_packets: int = 0      # HELLO / ACK / CALIB packets passed to the link
+    version_mismatches: int = 0 # packets with an unknown wire version (skipped)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"frames decoded {self.frames_decoded}, lost {self.frames_lost}, "
+            f"CRC failures {self.crc_failures}, bytes skipped {self.bytes_skipped}, "
+            f"duplicates {self.duplicates}, resets {self.resets}"
+        )
