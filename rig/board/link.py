@@ -1,0 +1,328 @@
+"""The serial link to a board: handshake, commands, and a reader thread that never blocks.
+
+The reader thread reads whatever bytes are waiting, decodes them (vectorised) and appends the
+frames to an in-memory list; callers take frames by index without waiting. If the board goes
+away mid-stream, the thread records a ``DisconnectError`` in ``link.error`` and stops; every
+frame received before stays available.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from typing import Callable
+
+import serial
+
+import rig.board  # noqa: F401  (registers sim://)
+from rig.board import wire
+from rig.board.decoder import Decoder
+from rig.board.frames import DecoderStats, FrameBatch
+from rig.errors import BoardError, DisconnectError, PortError, RigError
+
+ENV_PORT = "RIG_PORT"
+HANDSHAKE_S = 3.0       # a real Uno resets on open and its bootloader holds it ~1.5 s
+COMMAND_TIMEOUT_S = 1.0
+READ_POLL_S = 0.02
+
+
+class BoardLink:
+    """One board on one serial port (``/dev/ttyACM0``, ``COM3``, ``sim://?seed=1``, a pty)."""
+
+    def __init__(self, url: str, baudrate: int = wire.DEFAULT_BAUD):
+        self.url = url
+        self.baudrate = baudrate
+        self.hello: wire.Hello | None = None
+        self.decoder = Decoder()
+        self.error: RigError | None = None
+        self.resets_seen = 0
+        self._ser = None
+        self._batches: list[FrameBatch] = []
+        self._count = 0
+        self._cond = threading.Condition()
+        self._replies: queue.Queue = queue.Queue()
+        self._listeners: list[Callable[[FrameBatch], None]] = []
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._streaming = False
+        self._awaiting_hello = False
+        self._write_lock = threading.Lock()
+
+    # -- opening -----------------------------------------------------------------------------
+    def open(self, handshake_s: float = HANDSHAKE_S) -> wire.Hello:
+        """Open the port and identify the board; raises PortError or BoardError."""
+        try:
+            self._ser = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=READ_POLL_S)
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise PortError(f"port {self.url}: cannot open: {_reason(e)}") from None
+        self._running = True
+        self._thread = threading.Thread(target=self._reader, name=f"rig-reader {self.url}", daemon=True)
+        self._thread.start()
+        try:
+            self.hello = self._handshake(handshake_s)
+        except RigError:
+            self.close()
+            raise
+        self.decoder.nominal_period_s = 1.0 / max(self.hello.rate_hz, 1.0)
+        if self.hello.streaming:  # left streaming by a previous program: stop it first
+            self.stop()
+        return self.hello
+
+    def _handshake(self, total_s: float) -> wire.Hello:
+        deadline = time.monotonic() + total_s
+        # A board that just booted says HELLO by itself; otherwise ask, and ask again, since a
+        # bootloader may swallow the first request.
+        first = True
+        while time.monotonic() < deadline:
+            wait = 0.15 if first else 0.5
+            first = False
+            reply = self._next_reply({wire.T_HELLO}, min(wait, max(0.0, deadline - time.monotonic())))
+            if reply is not None:
+                return self._parse_hello(reply[1])
+            self.check()
+            self._write(wire.command(wire.C_IDENTIFY))
+        self.check()
+        raise PortError(
+            f"port {self.url}: no balance board answered within {total_s:.1f} s "
+            "(wrong port, firmware not flashed, or wrong baud rate?)"
+        )
+
+    def _parse_hello(self, payload: bytes) -> wire.Hello:
+        try:
+            h = wire.Hello.from_payload(payload)
+        except ValueError as e:
+            raise BoardError(f"port {self.url}: malformed HELLO from the board: {e}") from None
+        if h.wire_version != wire.WIRE_VERSION:
+            raise BoardError(f"port {self.url}: board speaks wire version {h.wire_version}, this software {wire.WIRE_VERSION}")
+        if h.cell_count != wire.N_CELLS:
+            raise BoardError(f"port {self.url}: board reports {h.cell_count} cells, expected {wire.N_CELLS}")
+        return h
+
+    # -- commands ----------------------------------------------------------------------------
+    def identify(self) -> wire.Hello:
+        reply = self._request(wire.C_IDENTIFY, b"", {wire.T_HELLO})
+        self.hello = self._parse_hello(reply[1])
+        return self.hello
+
+    def start(self) -> None:
+        """Start streaming; frames then accumulate (see ``frames``)."""
+        with self._cond:
+            self.decoder.mark_stream_start()
+        self._ack(wire.C_START)
+        self._streaming = True
+
+    def stop(self) -> None:
+        self._streaming = False
+        self._ack(wire.C_STOP)
+
+    def read_calibration_blob(self) -> bytes | None:
+        """The blob stored on the board, or None when none (or a corrupt one) is stored."""
+        payload = self._request(wire.C_CALIB_READ, b"", {wire.T_CALIB})[1]
+        if not payload:
+            raise BoardError(f"port {self.url}: empty CALIB answer from the board")
+        if payload[0] == wire.ST_BLOB_INVALID:
+            return None
+        if payload[0] != wire.ST_OK:
+            raise BoardError(f"port {self.url}: calibration read failed: {wire.STATUS_NAMES.get(payload[0], payload[0])}")
+        return bytes(payload[1:])
+
+    def write_calibration_blob(self, blob: bytes) -> None:
+        if len(blob) > wire.CALIB_BLOB_MAX:
+            raise BoardError(f"calibration blob of {len(blob)} bytes exceeds the board's {wire.CALIB_BLOB_MAX}")
+        self._ack(wire.C_CALIB_WRITE, blob)
+
+    def _ack(self, cmd: int, payload: bytes = b"") -> None:
+        reply = self._request(cmd, payload, {wire.T_ACK}, match=lambda p: len(p) == 2 and p[0] == cmd)
+        status = reply[1][1]
+        if status != wire.ST_OK:
+            raise BoardError(
+                f"port {self.url}: board refused {wire.COMMAND_NAMES.get(cmd, hex(cmd))}: "
+                f"{wire.STATUS_NAMES.get(status, status)}"
+            )
+
+    def _request(self, cmd, payload, types, match=None, retries: int = 3):
+        for _ in range(retries):
+            self.check()
+            self._write(wire.command(cmd, payload))
+            reply = self._next_reply(types, COMMAND_TIMEOUT_S, match)
+            if reply is not None:
+                return reply
+        self.check()
+        raise PortError(
+            f"port {self.url}: board did not answer {wire.COMMAND_NAMES.get(cmd, hex(cmd))} "
+            f"({retries} tries, {COMMAND_TIMEOUT_S:.1f} s each)"
+        )
+
+    def _next_reply(self, types, timeout_s, match=None):
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                ptype, payload = self._replies.get(timeout=max(0.0, min(left, 0.05)))
+            except queue.Empty:
+                if left <= 0 or self.error is not None:
+                    return None
+                continue
+            if ptype in types and (match is None or match(payload)):
+                return ptype, payload
+
+    def _write(self, data: bytes) -> None:
+        try:
+            with self._write_lock:
+                self._ser.write(data)
+        except (serial.SerialException, OSError) as e:
+            self._fail(e)
+            self.check()
+
+    # -- frames ------------------------------------------------------------------------------
+    def frames(self, since: int = 0) -> tuple[FrameBatch, int]:
+        """Frames received from index ``since`` on, and the index to ask from next time."""
+        with self._cond:
+            batches, count = list(self._batches), self._count
+        if since >= count:
+            return FrameBatch.empty(), count
+        return FrameBatch.concat(batches)[since:], count
+
+    @property
+    def frame_count(self) -> int:
+        return self._count
+
+    def wait_frames(self, n: int, timeout_s: float = 5.0, since: int | None = None) -> FrameBatch:
+        """Block until ``n`` frames beyond ``since`` (default: now) have arrived, or raise."""
+        start = self._count if since is None else since
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._count - start < n:
+                if self.error is not None:
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.1))
+        self.check()
+        if self._count - start < n:
+            raise PortError(
+                f"port {self.url}: board sent {self._count - start} of {n} frames in {timeout_s:.1f} s "
+                "(stalled? is it streaming?)"
+            )
+        return self.frames(start)[0]
+
+    def add_listener(self, fn: Callable[[FrameBatch], None]) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    @property
+    def stats(self) -> DecoderStats:
+        return self.decoder.stats
+
+    def check(self) -> None:
+        """Raise the error that stopped the link, if any."""
+        if self.error is not None:
+            raise self.error
+
+    # -- reader thread -----------------------------------------------------------------------
+    def _reader(self) -> None:
+        ser = self._ser
+        while self._running:
+            try:
+                data = ser.read(ser.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError, AttributeError) as e:
+                if self._running:
+                    self._fail(e)
+                return
+            if not data:
+                continue
+            now = time.monotonic()
+            with self._cond:
+                batch = self.decoder.feed(data, now)
+                packets = self.decoder.take_packets()
+                for ptype, payload in packets:
+                    if ptype == wire.T_HELLO and self._streaming:
+                        # unsolicited HELLO while streaming: the board rebooted
+                        self.decoder.note_reset()
+                        self.resets_seen += 1
+                        threading.Thread(target=self._restart_after_reset, daemon=True).start()
+                if len(batch):
+                    self._batches.append(batch)
+                    self._count += len(batch)
+                    if len(self._batches) > 256:  # keep concat cheap
+                        self._batches = [FrameBatch.concat(self._batches)]
+                self._cond.notify_all()
+            for p in packets:
+                self._replies.put(p)
+            if len(batch):
+                for fn in list(self._listeners):
+                    fn(batch)
+
+    def _restart_after_reset(self) -> None:
+        try:
+            with self._cond:
+                self.decoder.mark_stream_start()
+            self._ack(wire.C_START)
+        except RigError:
+            pass  # the error, if any, is in self.error
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            reason = _reason(exc)
+            why = "" if "disconnected" in reason else f" ({reason})"
+            self.error = DisconnectError(
+                f"port {self.url}: board stopped sending data (unplugged?){why}; "
+                f"the {self._count} frames received before were kept"
+            )
+        with self._cond:
+            self._cond.notify_all()
+
+    # -- closing -----------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._ser is None:
+            return
+        if self._streaming and self.error is None:
+            try:
+                self.stop()
+            except RigError:
+                pass
+        self._running = False
+        try:
+            if hasattr(self._ser, "cancel_read"):
+                self._ser.cancel_read()
+        except Exception:
+            pass
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        try:
+            self._ser.close()
+        except Exception:
+            pass
+        self._ser = None
+
+    def __enter__(self):
+        if self._ser is None:
+            self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def _reason(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]
+
+
+def open_board(port: str | None = None, handshake_s: float = HANDSHAKE_S) -> BoardLink:
+    """Open and identify the board on ``port``; None means ``RIG_PORT`` or the one board found."""
+    if not port:
+        port = os.environ.get(ENV_PORT) or None
+    if not port:
+        from rig.board.discovery import find_single_board
+
+        port = find_single_board()
+    link = BoardLink(port)
+    link.open(handshake_s)
+    return link
