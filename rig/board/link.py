@@ -208,6 +208,34 @@ class BoardLink:
             )
         return self.frames(start)[0]
 
+    def collect(self, seconds: float, since: int | None = None,
+                on_batch: Callable[[FrameBatch], None] | None = None, stall_s: float = 5.0) -> FrameBatch:
+        """Frames from index ``since`` (default: now) until they span ``seconds`` of board time.
+
+        Board time, not wall time: at the simulator's ``speed=20`` this returns twenty times
+        sooner with the same frames. ``on_batch`` sees each new batch as it arrives (to write
+        it to disk at once). Raises the link's error (e.g. DisconnectError) or a PortError when
+        nothing arrives for ``stall_s`` wall seconds; frames already received stay in the link.
+        """
+        cursor = self._count if since is None else since
+        t_first = None
+        parts: list[FrameBatch] = []
+        while True:
+            self.wait_frames(1, timeout_s=stall_s, since=cursor)
+            batch, cursor = self.frames(cursor)
+            if t_first is None:
+                t_first = float(batch.t_s[0])
+            end = t_first + seconds
+            done = batch.t_s[-1] >= end
+            if done:
+                batch = batch[batch.t_s < end] if seconds > 0 else batch[:1]
+            if len(batch):
+                parts.append(batch)
+                if on_batch is not None:
+                    on_batch(batch)
+            if done:
+                return FrameBatch.concat(parts)
+
     def add_listener(self, fn: Callable[[FrameBatch], None]) -> None:
         self._listeners.append(fn)
 
