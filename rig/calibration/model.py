@@ -1,0 +1,171 @@
+"""A board's calibration: raw counts -> newtons per cell, the cell geometry, and its record.
+
+The calibration is held as the parsed file content (``data``, the same nested dict a TOML file
+gives) plus typed arrays for use. ``hash`` is the sha256 of the canonical JSON form of that
+content (sorted keys, no whitespace), so re-formatting or re-commenting a file does not change
+it while any change of a value does. ``id`` is ``<board id>-<created, compact UTC>`` (or
+``nominal``) for people; recordings store both.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+CELL_NAMES = ("front_left", "front_right", "back_left", "back_right")
+STANDARD_GRAVITY_M_S2 = 9.80665
+
+
+def canonical_hash(data: dict) -> str:
+    """sha256 (hex) of the canonical JSON form of a calibration's content."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO-8601 UTC time (``...Z`` or ``+00:00``) -> aware datetime; ValueError otherwise."""
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None or dt.utcoffset().total_seconds() != 0:
+        raise ValueError("not UTC")
+    return dt
+
+
+@dataclass
+class Calibration:
+    """Per-cell offsets and gains, cell positions, and how and when they were measured.
+
+    Use ``forces_n(raw)`` for newtons per cell (cells FL, FR, BL, BR), ``positions_mm`` for the
+    COP formula, ``hash``/``id`` to record which calibration a recording used.
+    """
+
+    data: dict
+    source_path: Path | None = None
+    hash: str = field(init=False)
+    # offsets from a tare at the start of a recording replace the file's (see ``tare``); they
+    # are not part of the file, so ``hash`` keeps naming the file the recording used.
+    tared: bool = False
+
+    def __post_init__(self):
+        self.hash = canonical_hash(self.data)
+        cells = self.data["cells"]
+        self.positions_mm = np.asarray(cells["positions_mm"], dtype=float).reshape(4, 2)
+        self.offset_counts = np.asarray(cells["offset_counts"], dtype=float).reshape(4)
+        self.gain_counts_per_n = np.asarray(cells["gain_counts_per_n"], dtype=float).reshape(4)
+        self.channel = np.asarray(cells.get("channel", [0, 1, 2, 3]), dtype=int).reshape(4)
+
+    # -- identity ----------------------------------------------------------------------------
+    @property
+    def board_id(self) -> str:
+        return self.data["board_id"]
+
+    @property
+    def is_nominal(self) -> bool:
+        return bool(self.data.get("nominal", False))
+
+    @property
+    def created_utc(self) -> str:
+        return self.data["created_utc"]
+
+    @property
+    def firmware(self) -> str:
+        return self.data.get("firmware", "")
+
+    @property
+    def calibrated_by(self) -> str:
+        return self.data.get("calibrated_by", "")
+
+    @property
+    def tare_at_start(self) -> bool:
+        return bool(self.data.get("tare_at_start", self.is_nominal))
+
+    @property
+    def noise_floor(self) -> dict:
+        return dict(self.data.get("noise_floor", {}))
+
+    @property
+    def id(self) -> str:
+        if self.is_nominal:
+            return "nominal"
+        compact = self.created_utc.replace("-", "").replace(":", "").replace("+0000", "Z")
+        return f"{self.board_id}-{compact}"
+
+    def created_datetime(self) -> datetime:
+        return parse_utc(self.created_utc)
+
+    def age_days(self, now: datetime | None = None) -> float:
+        now = now or datetime.now(timezone.utc)
+        return (now - self.created_datetime()).total_seconds() / 86400.0
+
+    def summary(self) -> dict:
+        """What a recording stores about its calibration (see CONTRACTS: store.new_session)."""
+        return {
+            "id": self.id, "hash": self.hash, "created_utc": self.created_utc,
+            "is_nominal": self.is_nominal, "positions_mm": self.positions_mm.tolist(),
+            "noise_floor": self.noise_floor, "tared": self.tared,
+            "offset_counts": self.offset_counts.tolist(),
+        }
+
+    # -- use ---------------------------------------------------------------------------------
+    def cell_counts(self, raw) -> np.ndarray:
+        """Raw counts (n, 4) by channel -> counts (n, 4) by cell (applies the channel map)."""
+        raw = np.asarray(raw)
+        return raw[..., self.channel]
+
+    def forces_n(self, raw) -> np.ndarray:
+        """Raw counts (n, 4) as received -> vertical force on each cell (n, 4) in newtons."""
+        return (self.cell_counts(raw).astype(np.float64) - self.offset_counts) / self.gain_counts_per_n
+
+    def tare(self, raw_window) -> "Calibration":
+        """A copy whose offsets are the mean of ``raw_window`` (n, 4), an empty-board window.
+
+        The copy keeps the file's ``hash`` and ``id`` (the tare belongs to the recording).
+        """
+        raw_window = np.asarray(raw_window)
+        if raw_window.ndim != 2 or raw_window.shape[1] != 4 or len(raw_window) == 0:
+            raise ValueError("tare needs a non-empty (n, 4) window of raw counts")
+        data = copy.deepcopy(self.data)
+        out = Calibration(data, self.source_path)
+        out.offset_counts = self.cell_counts(raw_window).astype(np.float64).mean(axis=0)
+        out.hash = self.hash
+        out.tared = True
+        return out
+
+    def correct_cop(self, cop_x_mm, cop_y_mm):
+        """Apply the optional affine COP correction (``[correction] model = "affine"``).
+
+        x' = x + a0 + a1 x + a2 y (coefficients ``cop_x_mm``), likewise y'. Identity otherwise.
+        """
+        corr = self.data.get("correction", {})
+        x = np.asarray(cop_x_mm, dtype=float)
+        y = np.asarray(cop_y_mm, dtype=float)
+        if corr.get("model", "none") != "affine":
+            return x, y
+        ax = corr["cop_x_mm"]
+        ay = corr["cop_y_mm"]
+        return x + ax[0] + ax[1] * x + ax[2] * y, y + ay[0] + ay[1] * x + ay[2] * y
+
+    # -- writing -----------------------------------------------------------------------------
+    def to_toml(self) -> str:
+        from rig.calibration.tomlio import dumps
+
+        return dumps(self.data, header="balance rig calibration file; schema: calibration/SCHEMA.md")
+
+    def write(self, path) -> Path:
+        """Write the file atomically (a temporary file renamed over the target)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_toml(), encoding="utf-8")
+        tmp.replace(path)
+        self.source_path = path
+        return path
