@@ -1,0 +1,55 @@
+/* Build-time configuration of the board firmware: pins, rates, timeouts, version.
+ * Everything a builder may need to change is here (or on the make command line). */
+#ifndef RIG_CONFIG_H
+#define RIG_CONFIG_H
+
+#ifndef F_CPU
+#define F_CPU 16000000UL
+#endif
+#ifndef BAUD
+#define BAUD 500000UL
+#endif
+
+/* UART with U2X: UBRR = F_CPU / (8 * BAUD) - 1 must be an integer, otherwise the
+ * actual rate differs from what the host opens the port with. */
+#if (F_CPU % (8UL * BAUD)) != 0
+#error "BAUD is not exact at this F_CPU with U2X (F_CPU / (8 * BAUD) must be an integer); at 16 MHz use 250000, 500000 or 1000000"
+#endif
+#define UBRR_VALUE (F_CPU / (8UL * BAUD) - 1UL)
+#if UBRR_VALUE > 4095
+#error "BAUD too low for UBRR0"
+#endif
+
+#define FW_VERSION_MAJOR 1
+#define FW_VERSION_MINOR 0
+#define FW_VERSION_PATCH 0
+
+/* Nominal HX711 rate (RATE pin high = 80 Hz), reported in HELLO in millihertz. The real
+ * rate follows each chip's oscillator; the host measures it from t_us. */
+#define NOMINAL_RATE_MHZ 80000UL
+
+/* A read happens as soon as every live cell is ready. A cell not ready TIMEOUT_US after
+ * the previous read (about two nominal periods) is marked timed out and no longer
+ * waited for, so one missing chip does not slow the others down. */
+#define TIMEOUT_US 25000UL
+
+/* A partial command packet that gets no new byte for this long is abandoned. */
+#define RX_PACKET_TIMEOUT_US 50000UL
+
+/* Pins (Arduino Uno / Nano):
+ *   SCK of all four HX711  -> PD2 (D2)
+ *   DOUT of cell 0..3      -> PC0..PC3 (A0..A3)
+ * The four DOUT bits share one port so that one PINC read samples all of them on the
+ * same SCK edge. */
+#define HX_SCK_DDR DDRD
+#define HX_SCK_PORT PORTD
+#define HX_SCK_BIT PD2
+#define HX_DOUT_DDR DDRC
+#define HX_DOUT_PORT PORTC
+#define HX_DOUT_PIN PINC
+#define HX_DOUT_MASK 0x0Fu /* PC0..PC3 */
+#define HX_PCMSK PCMSK1    /* pin-change wake-up on PC0..PC3 (PCINT8..11) */
+#define HX_PCIE PCIE1
+#define HX_PCINT_vect PCINT1_vect
+
+#endif
