@@ -264,6 +264,16 @@ class BoardLink:
                 return
             if not data:
                 continue
+            if len(data) < 256:
+                # let a few frames gather: one decode per ~5 ms instead of one per frame
+                # keeps the CPU share low at 1000 frames/s at the cost of 5 ms latency
+                time.sleep(0.005)
+                try:
+                    data += ser.read(ser.in_waiting)
+                except (serial.SerialException, OSError, TypeError, AttributeError) as e:
+                    if self._running:
+                        self._fail(e)
+                    return
             now = time.monotonic()
             with self._cond:
                 batch = self.decoder.feed(data, now)

@@ -31,7 +31,10 @@ class CsvTraceWriter:
         self.rows = 0
         self._t0: float | None = None
         self._pending: list[FrameBatch] = []  # held until the tare window is complete
-        self._f = open(path, "w", encoding="ascii", newline="\n")
+        try:
+            self._f = open(path, "w", encoding="ascii", newline="\n")
+        except OSError as e:
+            raise RigError(f"cannot write {path}: {e.strerror}") from None
         for k, v in header.items():
             self._f.write(f"# {k}: {v}\n")
         cols = ["t_s", "host_t_s", "seq", "raw_fl", "raw_fr", "raw_bl", "raw_br", "status"]
