@@ -22,9 +22,22 @@ CELL_NAMES = ("front_left", "front_right", "back_left", "back_right")
 STANDARD_GRAVITY_M_S2 = 9.80665
 
 
+def _canonical(v):
+    # numbers compare by value: 1800 and 1800.0 in a file are the same calibration
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, dict):
+        return {k: _canonical(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_canonical(x) for x in v]
+    return v
+
+
 def canonical_hash(data: dict) -> str:
-    """sha256 (hex) of the canonical JSON form of a calibration's content."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
+    """sha256 (hex) of the canonical JSON form of a calibration's content (numbers as floats)."""
+    text = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 

@@ -39,7 +39,12 @@ class _Checker:
         if not math.isfinite(value):
             self.fail(key, f"expected a finite number, got {value}")
         if value < lo or value > hi or (lo_open and value <= lo):
-            rng = f"above {lo:g}" if hi == math.inf else f"between {lo:g} and {hi:g}"
+            if lo_open and lo == 0:
+                rng = "above 0" if hi == math.inf else f"above 0 and at most {hi:g}"
+            elif hi == math.inf:
+                rng = f"of at least {lo:g}"
+            else:
+                rng = f"between {lo:g} and {hi:g}"
             self.fail(key, f"expected a number {rng}, got {value!r}")
         return float(value)
 
