@@ -77,6 +77,20 @@ def test_saturated_cell_is_found_on_the_empty_board():
         run({"calibration": ["20"]}, saturate_cell=3)
 
 
+def test_a_cell_that_answers_but_does_not_respond_to_load_is_found(monkeypatch):
+    from rig.board.sim import board
+
+    orig = board.SimBoardModel.__post_init__
+
+    def broken_bridge(self):  # HX711 fine, cell's signal wire broken: counts ignore the load
+        orig(self)
+        self.gains_counts_per_n[3] = 0.0
+
+    monkeypatch.setattr(board.SimBoardModel, "__post_init__", broken_bridge)
+    with pytest.raises(WiringFault, match=r"channel 3 \(BR\): no response to load \(20 kg on the centre\)"):
+        run({"calibration": ["20"]})
+
+
 def test_swapped_cells_are_found_and_remapped():
     model, proc, ui = run({"calibration": ["20"]}, swap_cells=(0, 2))
     assert any("cells in the wrong corner: the front-left cell is on channel 2 (BL); the back-left cell is on "
