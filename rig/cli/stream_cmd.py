@@ -75,6 +75,7 @@ class CsvTraceWriter:
 
             forces = self.cal.forces_n(batch.raw)
             fz, cx, cy = cop_from_forces(forces, self.cal.positions_mm)
+            cx, cy = self.cal.correct_cop(cx, cy)
             cols += [*forces.T, fz, cx, cy]
             fmt += ["%.3f"] * 5 + ["%.3f", "%.3f"]
         arr = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])
@@ -103,7 +104,7 @@ def _calibration(link, path, raw_only):
         from rig.calibration import calibration_for
     except ImportError:
         return None, ["calibration support not installed: raw counts only"]
-    return calibration_for(link.hello, path)
+    return calibration_for(link.hello, path, blob=link.read_calibration_blob())
 
 
 @click.command()
