@@ -73,8 +73,8 @@ def blob_warnings(cal: Calibration, blob: bytes | None) -> list[str]:
                     "but no matching calibration file was found: copy it to calibration/ or re-run `rig calibrate`"]
         return []
     if blob is None or len(blob) == 0:
-        return [f"the board stores no calibration record; `rig calibrate --write-board` (or "
-                f"`rig check`) confirms {cal.id} belongs to it"]
+        return [f"the board stores no calibration record to confirm {cal.id} belongs to it "
+                "(`rig check --write-board` stores one)"]
     if info is None:
         return ["the board's stored calibration record is not one this software wrote"]
     if info.board_id != cal.board_id:

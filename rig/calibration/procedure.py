@@ -27,6 +27,7 @@ from rig.errors import CalibrationError, PortError
 FORCE_WARN_FRACTION = 0.005   # fit residual above 0.5 % of the weight: warn
 COP_WARN_MM = 2.0
 DRIFT_WARN_N_PER_MIN = 0.5
+NOT_EMPTY_N = 30.0            # zero differs this much from the last calibration's: not empty?
 
 
 class TextUI:
@@ -59,6 +60,9 @@ class Settings:
     nominal_gain: float = 1839.0
     calibrated_by: str = ""
     gravity_m_s2: float = STANDARD_GRAVITY_M_S2
+    # offsets (counts by channel) of the board's previous calibration, to notice a board that
+    # was not empty when zeroed
+    previous_offsets: np.ndarray | None = None
 
 
 class _Runner:
@@ -69,6 +73,7 @@ class _Runner:
         self.s = settings
         self.ui = ui
         self.notes: list[str] = []
+        self.warnings: list[str] = []
         self.tracker = StepTracker(steps, self._event, nominal_gain=settings.nominal_gain,
                                    measure_s=settings.measure_s, noise_s=settings.noise_s,
                                    step_timeout_s=settings.step_timeout_s, gravity_m_s2=settings.gravity_m_s2)
@@ -124,6 +129,13 @@ class _Runner:
         w = res.window
         if step.kind == S.ZERO:
             wiring.check_status(w.timed_out, w.saturated, "empty board")
+            if self.s.previous_offsets is not None:
+                shift_n = float(np.sum(w.mean_counts - self.s.previous_offsets)) / self.s.nominal_gain
+                if abs(shift_n) > NOT_EMPTY_N:
+                    msg = (f"the empty board reads {shift_n:+.0f} N against the previous calibration: "
+                           "was something on it while zeroing?")
+                    self.warnings.append(msg)
+                    self.ui.say("      Warning: " + msg)
             self.ui.say(f"      zeroed over {w.t1_s - w.t0_s:.1f} s (noise "
                         + ", ".join(f"{v / self.s.nominal_gain:.2f}" for v in w.sd_counts) + " N per cell).")
             return
@@ -153,7 +165,6 @@ class CalibrationProcedure(_Runner):
         self.board_id = board_id
         self.firmware = firmware
         self.channel = np.arange(4)
-        self.warnings: list[str] = []
 
     def after_measured(self, step, res) -> None:
         if step.label == S.BASE_ORDER[-1]:

@@ -34,15 +34,16 @@ class ClickUI:
         return click.confirm(text, default=default)
 
 
-def _positions_for(board_id: str, positions_from: str | None):
-    """Cell positions (mm): an explicit file, else the board's current file, else nominal."""
+def _base_for(board_id: str, positions_from: str | None):
+    """The calibration to start from (cell positions, previous offsets) and where it came from:
+    an explicit file, else the board's current file, else nominal."""
     if positions_from:
-        return load_calibration(positions_from).positions_mm, positions_from
+        return load_calibration(positions_from), positions_from
     for d in search_dirs():
         p = d / f"{board_id}.toml"
         if p.is_file():
-            return load_calibration(p).positions_mm, str(p)
-    return load_calibration(nominal_path()).positions_mm, str(nominal_path())
+            return load_calibration(p), str(p)
+    return load_calibration(nominal_path()), str(nominal_path())
 
 
 @click.command()
@@ -91,13 +92,18 @@ def calibrate(port, masses, linearity_kg, grid, noise_kg, noise_s, calibrated_by
     with open_board(port) as link:
         h = link.hello
         click.echo(f"Board {h.board_id_hex}, firmware {h.firmware_str}, {h.rate_hz:g} Hz on {link.url}")
-        positions, pos_src = _positions_for(h.board_id_hex, positions_from)
+        base, pos_src = _base_for(h.board_id_hex, positions_from)
+        previous = None
+        if not base.is_nominal and base.board_id == h.board_id_hex:
+            previous = np.empty(4)
+            previous[base.channel] = base.offset_counts  # by channel
+
         out_path = Path(out) if out else default_output_path(h.board_id_hex)
         if out_path.exists() and not ui.confirm(f"{out_path} exists: replace it when done?", True):
             raise click.Abort()
-        settings = Settings(mass_kg=mass, positions_mm=positions, linearity_kg=lin, grid=grid,
+        settings = Settings(mass_kg=mass, positions_mm=base.positions_mm, linearity_kg=lin, grid=grid,
                             noise_kg=noise_kg, noise_s=noise_s, step_timeout_s=step_timeout_s,
-                            calibrated_by=calibrated_by)
+                            calibrated_by=calibrated_by, previous_offsets=previous)
         proc = CalibrationProcedure(settings, ui, h.board_id_hex, h.firmware_str)
         click.echo(f"Cell positions from {pos_src}. Steps:")
         for i, st in enumerate(proc.steps):
@@ -110,12 +116,17 @@ def calibrate(port, masses, linearity_kg, grid, noise_kg, noise_s, calibrated_by
         cal.write(out_path)
         click.echo(f"Calibration {cal.id} written to {out_path}")
         if write_board:
-            blob = encode_blob(cal)
-            link.write_calibration_blob(blob)
-            back = decode_blob(link.read_calibration_blob() or b"")
-            if back is None or not back.matches(cal):
-                raise CalibrationError(f"port {link.url}: the calibration record read back from the board does not match")
-            click.echo(f"Calibration record ({len(blob)} bytes) stored on the board.")
+            _write_blob(link, cal)
+
+
+def _write_blob(link, cal) -> None:
+    """Store the calibration record on the board and read it back."""
+    blob = encode_blob(cal)
+    link.write_calibration_blob(blob)
+    back = decode_blob(link.read_calibration_blob() or b"")
+    if back is None or not back.matches(cal):
+        raise CalibrationError(f"port {link.url}: the calibration record read back from the board does not match")
+    click.echo(f"Calibration record {cal.id} ({len(blob)} bytes) stored on the board.")
 
 
 def _report(cal, warnings) -> None:
@@ -155,10 +166,12 @@ def _report(cal, warnings) -> None:
 @click.option("--calibration", "cal_path", type=click.Path(dir_okay=False), default=None,
               help="Check this calibration file (default: the board's own).")
 @click.option("--force", is_flag=True, help="Check a calibration file made for another board.")
+@click.option("--write-board", is_flag=True,
+              help="When the check passes, store the calibration's id and hash on the board.")
 @click.option("--step-timeout-s", type=click.FloatRange(min=10), default=300.0, show_default=True,
               help="Give up when a step sees no placement for this many board seconds.")
 @click.option("--yes", "-y", is_flag=True, help="No confirmations.")
-def check(port, mass_kg, force_tol_pct, cop_tol_mm, cal_path, force, step_timeout_s, yes):
+def check(port, mass_kg, force_tol_pct, cop_tol_mm, cal_path, force, write_board, step_timeout_s, yes):
     """Spot check before a session: a known mass at the centre, then on the front-right mark.
 
     Passes when the force is within --force-tol-pct of the weight and the COP within
@@ -183,15 +196,17 @@ def check(port, mass_kg, force_tol_pct, cop_tol_mm, cal_path, force, step_timeou
         if not ui.confirm("Start? (the board must be empty)", True):
             raise click.Abort()
         sc.run(link)
-    results = sc.results()
-    for r in results:
-        click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.mass_kg:g} kg on {r.label:<12} force {r.force_n:8.2f} N "
-                   f"({r.force_error_percent:+.2f} %, tol {force_tol_pct:g} %)  COP ({r.cop_mm[0]:+.1f}, "
-                   f"{r.cop_mm[1]:+.1f}) mm, error {r.cop_error_mm:.2f} mm (tol {cop_tol_mm:g} mm)")
-    failed = [r for r in results if not r.passed]
-    if failed:
-        worst_f = max(abs(r.force_error_percent) for r in results)
-        worst_c = max(r.cop_error_mm for r in results)
-        raise CalibrationError(f"spot check FAILED for calibration {cal.id}: force error up to {worst_f:.2f} %, "
-                               f"COP error up to {worst_c:.2f} mm: run `rig calibrate`")
-    click.echo(f"Spot check passed: calibration {cal.id} is good for today.")
+        results = sc.results()
+        for r in results:
+            click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.mass_kg:g} kg on {r.label:<12} force {r.force_n:8.2f} N "
+                       f"({r.force_error_percent:+.2f} %, tol {force_tol_pct:g} %)  COP ({r.cop_mm[0]:+.1f}, "
+                       f"{r.cop_mm[1]:+.1f}) mm, error {r.cop_error_mm:.2f} mm (tol {cop_tol_mm:g} mm)")
+        failed = [r for r in results if not r.passed]
+        if failed:
+            worst_f = max(abs(r.force_error_percent) for r in results)
+            worst_c = max(r.cop_error_mm for r in results)
+            raise CalibrationError(f"spot check FAILED for calibration {cal.id}: force error up to {worst_f:.2f} %, "
+                                   f"COP error up to {worst_c:.2f} mm: run `rig calibrate`")
+        click.echo(f"Spot check passed: calibration {cal.id} is good for today.")
+        if write_board and not cal.is_nominal:
+            _write_blob(link, cal)

@@ -148,3 +148,13 @@ def test_spot_check_passes_with_the_true_calibration_and_fails_with_nominal():
         assert all(r.passed for r in res) is expect
         if expect:
             assert max(abs(r.force_error_percent) for r in res) < 0.2 and max(r.cop_error_mm for r in res) < 0.5
+
+
+def test_zeroing_a_loaded_board_is_noticed_against_the_previous_calibration():
+    model, _, rec = recording({"calibration": ["20"]}, 30, seed=2)
+    rec.raw = rec.raw + (np.array([1, 1, 1, 1]) * 12 * 9.80665 / 4 * 1839).astype(np.int32)  # 12 kg left on it
+    ui = TextUI()
+    proc = CalibrationProcedure(Settings(mass_kg=20, positions_mm=POS, previous_offsets=model.offsets_counts),
+                                ui, model.board_id.hex(), "1.0.0")
+    proc.feed(rec)
+    assert any("reads +118 N against the previous calibration" in w for w in proc.warnings), proc.warnings

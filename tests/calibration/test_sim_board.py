@@ -52,7 +52,7 @@ def test_calibrate_recovers_the_sim_gains_within_half_a_percent(seed3_calibratio
     assert np.max(np.abs(err)) < 0.005, err
     assert np.max(np.abs(true.gains_counts_per_n / 1839.0 - 1)) > 0.03  # seed 3 has a cell 4 % off
     assert cal.board_id == true.board_id.hex() and not cal.is_nominal
-    assert "Calibration record (48 bytes) stored on the board." in stdout
+    assert f"Calibration record {load_calibration(path).id} (48 bytes) stored on the board." in stdout
     assert cal.data["noise_floor"]["mass_kg"] == 20.0
 
 
@@ -82,6 +82,10 @@ def test_check_passes_with_the_calibration_and_fails_with_nominal(capsys, seed3_
                          "--calibration", path, "--yes")
     assert code == 0, err
     assert out.count("PASS") == 2 and "Spot check passed" in out
+    assert "stores no calibration record" in out  # a fresh simulated board has an empty EEPROM
+    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
+                         "--calibration", path, "--yes", "--write-board", "--force-tol-pct", "0.5", "--cop-tol-mm", "1")
+    assert code == 0 and "(48 bytes) stored on the board" in out
     code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
                          "--calibration", str(nominal_path()), "--yes")
     assert code == 1 and "FAIL" in out
