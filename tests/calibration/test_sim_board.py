@@ -123,3 +123,26 @@ def test_swapped_cells_are_detected_and_remapped(capsys, tmp_path):
 def test_calibrate_needs_a_mass_when_hands_free(capsys, tmp_path):
     code, out, err = rig(capsys, "calibrate", "--port", "sim://?seed=1&calibration=20", "--yes")
     assert code == 2 and "--mass-kg" in err
+
+
+def test_linearity_series_from_repeated_masses(capsys, tmp_path):
+    code, out, err, path = calibrate(capsys, tmp_path, "seed=5&calibration=20&linearity=40&noise_kg=0",
+                                     "--mass-kg", "40", "--noise-kg", "0")
+    assert code == 0, err
+    lin = load_calibration(path).data["linearity"]
+    assert lin["masses_kg"] == [20.0, 40.0] and abs(lin["slope_error_percent"]) < 0.2
+    assert "Linearity over [20.0, 40.0] kg" in out
+
+
+def test_interactive_prompts(tmp_path):
+    from click.testing import CliRunner
+
+    from rig.cli import cli
+
+    out = tmp_path / "cal.toml"
+    res = CliRunner().invoke(cli, ["calibrate", "--port", f"sim://?seed=6&calibration=25&noise_kg=0&speed={SPEED}",
+                                   "--noise-kg", "0", "--out", str(out), "--by", "Dr Test"], input="25\ny\n")
+    assert res.exit_code == 0, res.output
+    assert "Known mass in kg: 25" in res.output and "Start? (the board must be empty) [Y/n]: y" in res.output
+    cal = load_calibration(out)
+    assert cal.calibrated_by == "Dr Test" and cal.data["placements"][0]["mass_kg"] == 25.0

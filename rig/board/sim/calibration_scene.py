@@ -28,6 +28,8 @@ OPTION_NAMES = {
     "noise_kg": "dead weight for the noise floor in kg (default: the heaviest mass; 0 = none)",
 }
 
+OPTIONS_HELP = "\n".join(f"{k:<14} {v}" for k, v in OPTION_NAMES.items())
+
 LEAD_S = 4.0        # empty board before the first placement
 GAP_S = 3.0         # empty board between placements (plus up to 1 s)
 PLACE_S = 0.5       # the mass goes from hand to board
