@@ -1,0 +1,150 @@
+"""TrialRecorder: one trial being recorded. Journals every frame; ``finish`` files the trial.
+
+Typical use (docs/CONTRACTS.md)::
+
+    rec = store.begin_trial(sid, condition, index, stats_source=lambda: link.stats.as_dict())
+    link.add_listener(rec.append)          # from the link's reader thread, every few ms
+    ...
+    link.remove_listener(rec.append)
+    tid = rec.finish("valid", [], link.stats.as_dict(), (t0, t1), measures, processing)
+
+If the board vanishes mid-trial, ``rec.abort(str(link.error))`` keeps the frames as an
+incomplete trial with that message. Used as a context manager, an exception that escapes the
+block does the same. If the process dies, the journal on disk is recovered later.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from rig.board.frames import FrameBatch
+from rig.errors import RigError
+from rig.journal import JournalWriter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rig.store.core import Store
+
+STATUSES = ("valid", "invalid", "incomplete")
+
+
+class TrialRecorder:
+    def __init__(self, store: "Store", trial_id: str, session_id: str, condition: dict, index: int,
+                 practice: bool, journal_path: Path, stats_source: Callable[[], dict] | None = None,
+                 extra_meta: dict | None = None):
+        self.store = store
+        self.id = trial_id
+        self.session_id = session_id
+        self.condition = condition
+        self.index = index
+        self.practice = practice
+        self.started_utc = _utc_now()
+        self.finished = False
+        self.trial_id: str | None = None
+        self._parts: list[FrameBatch] = []
+        self._lock = threading.Lock()
+        self.journal = JournalWriter(journal_path, {
+            "trial_id": trial_id, "session_id": session_id, "condition": condition,
+            "index": index, "practice": practice, "started_utc": self.started_utc,
+            **(extra_meta or {}),
+        }, stats_source=stats_source)
+
+    # -- called from the link's reader thread -----------------------------------------------
+    def append(self, batch: FrameBatch) -> None:
+        """Journal a batch (on its way to disk before this returns); keep it in memory too.
+
+        Frames arriving after ``finish``/``abort`` are ignored (a listener left attached)."""
+        if self.finished or not len(batch):
+            return
+        with self._lock:
+            if self.finished:
+                return
+            self.journal.append_frames(batch)
+            self._parts.append(batch)
+
+    # -- optional extras ---------------------------------------------------------------------
+    def note(self, text: str) -> None:
+        """Journal an event (e.g. "board unplugged"); recovered trials list it as a reason."""
+        self.journal.append_note(text)
+
+    def set_stats(self, stats: dict) -> None:
+        """Journal the decoder statistics now (``stats_source`` does it every 100 ms)."""
+        self.journal.append_stats(stats)
+
+    @property
+    def frames(self) -> FrameBatch:
+        with self._lock:
+            parts = list(self._parts)
+        return FrameBatch.concat(parts)
+
+    @property
+    def frame_count(self) -> int:
+        return self.journal.frames_written
+
+    # -- ending ------------------------------------------------------------------------------
+    def finish(self, status: str, reasons: list[str], stats: dict, window_s: tuple[float, float],
+               measures: dict[str, float], processing: dict) -> str:
+        """File the trial: trace written atomically, row and measures committed, journal removed.
+
+        status: "valid" | "invalid" | "incomplete"; reasons: why (plain words); stats: decoder
+        statistics; window_s: (start, end) board time in s of the analysed window; measures:
+        name -> value (units in the names); processing: filter/resampling options used.
+        Returns the trial id. If filing fails (disk full), the journal is kept for ``rig recover``.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"trial status must be one of {STATUSES}, got {status!r}")
+        with self._lock:
+            if self.finished:
+                raise RuntimeError(f"trial {self.id} already finished")
+            self.finished = True
+            frames = FrameBatch.concat(self._parts)
+        if stats:
+            self.journal.append_stats(stats)
+        self.journal.stop()  # durable, still locked: no recovery can race the filing below
+        reasons = list(reasons or [])
+        if self.journal.error is not None:
+            # The journal failed but the frames are whole in memory: keep them, say so.
+            reasons.append(f"journal problem during recording: {self.journal.error}")
+        try:
+            self.trial_id = self.store._file_trial(
+                trial_id=self.id, session_id=self.session_id, condition=self.condition,
+                index=self.index, practice=self.practice, status=status, reasons=reasons,
+                stats=dict(stats or {}), window_s=window_s, measures=dict(measures or {}),
+                processing=dict(processing or {}), frames=frames, started_utc=self.started_utc,
+                recovered=False)
+        except (OSError, RigError) as e:
+            self.journal.close()
+            raise RigError(f"trial {self.id}: could not be filed ({e}); its journal "
+                           f"{self.journal.path} is kept: run `rig recover`") from None
+        self.journal.close(remove=True)
+        return self.trial_id
+
+    def abort(self, reason: str, stats: dict | None = None) -> str:
+        """Keep what was recorded as an incomplete trial, with ``reason`` (e.g. the link error)."""
+        frames = self.frames
+        window = (float(frames.t_s[0]), float(frames.t_s[-1])) if len(frames) else (float("nan"),) * 2
+        return self.finish("incomplete", [reason], stats or {}, window, {}, {})
+
+    def __enter__(self) -> "TrialRecorder":
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self.finished and exc_type is not None:
+            what = str(exc) if isinstance(exc, RigError) else f"{exc_type.__name__}: {exc}"
+            if exc_type is KeyboardInterrupt:
+                what = "interrupted by the operator (Ctrl-C)"
+            self.abort(f"recording stopped: {what}")
+        return False
+
+
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def window_of(frames: FrameBatch) -> tuple[float, float]:
+    if not len(frames):
+        return (float("nan"), float("nan"))
+    return (float(np.min(frames.t_s)), float(np.max(frames.t_s)))

@@ -1,0 +1,51 @@
+"""Raw trial traces as compressed ``.npz`` files, written atomically.
+
+One file per trial, ``traces/<session id>/<trial id>.npz``, holding the FrameBatch arrays as
+received (raw counts, never forces: a later recalibration can be applied to old data) and a
+JSON ``meta`` string. Written to a temporary name, fsync'ed, renamed over the target, and the
+directory fsync'ed: a crash leaves either no file or the whole file.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rig.board.frames import FrameBatch
+from rig.errors import FileFormatError
+from rig.journal import fsync_dir
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def write_trace(path: Path, frames: FrameBatch, meta: dict) -> None:
+    buf = io.BytesIO()
+    arrays = {name: getattr(frames, name) for name in FrameBatch.fields()}
+    np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def read_trace(path: Path) -> tuple[FrameBatch, dict]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            frames = FrameBatch(*(z[name] for name in FrameBatch.fields()))
+            meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
+    except FileNotFoundError:
+        raise FileFormatError(f"trace file {path} is missing (moved or deleted?)") from None
+    except (OSError, ValueError, KeyError) as e:
+        raise FileFormatError(f"trace file {path}: unreadable: {e}") from None
+    return frames, meta
