@@ -147,6 +147,9 @@ def _report(cal, warnings) -> None:
         click.echo(f"Noise floor ({nf['mass_kg']:g} kg, {nf['duration_s']:.0f} s, 10 Hz low-pass): COP SD "
                    f"{nf['cop_sd_x_mm']:.3f} / {nf['cop_sd_y_mm']:.3f} mm (ML/AP), mean velocity "
                    f"{nf['mean_velocity_mm_s']:.3f} mm/s, 95 % ellipse {nf['ellipse_area_mm2']:.4f} mm^2")
+    worst_pct = max(abs(p["force_residual_n"]) / (p["mass_kg"] * cal.data["gravity_m_s2"]) * 100 for p in d["placements"])
+    click.echo(f"How good: on the placements, force within {worst_pct:.2f} % and COP within {fit['cop_max_mm']:.2f} mm "
+               "of the truth (a spot check should stay within 1 % and 2 mm).")
     dr = d["drift"]
     click.echo("Zero drift during calibration (N/min): " + ", ".join(f"{v:+.3f}" for v in dr["session_n_per_min"]))
     if d["wiring"]["remapped"]:
@@ -168,10 +171,12 @@ def _report(cal, warnings) -> None:
 @click.option("--force", is_flag=True, help="Check a calibration file made for another board.")
 @click.option("--write-board", is_flag=True,
               help="When the check passes, store the calibration's id and hash on the board.")
+@click.option("--max-age-days", type=click.FloatRange(min=0), default=None,
+              help="Warn when the calibration is older than this (default 180, or $RIG_CALIBRATION_MAX_AGE_DAYS).")
 @click.option("--step-timeout-s", type=click.FloatRange(min=10), default=300.0, show_default=True,
               help="Give up when a step sees no placement for this many board seconds.")
 @click.option("--yes", "-y", is_flag=True, help="No confirmations.")
-def check(port, mass_kg, force_tol_pct, cop_tol_mm, cal_path, force, write_board, step_timeout_s, yes):
+def check(port, mass_kg, force_tol_pct, cop_tol_mm, cal_path, force, write_board, max_age_days, step_timeout_s, yes):
     """Spot check before a session: a known mass at the centre, then on the front-right mark.
 
     Passes when the force is within --force-tol-pct of the weight and the COP within
@@ -187,7 +192,8 @@ def check(port, mass_kg, force_tol_pct, cop_tol_mm, cal_path, force, write_board
     with open_board(port) as link:
         h = link.hello
         blob = link.read_calibration_blob()
-        cal, warnings = calibration_for(h, cal_path, force=force, blob=blob if blob is not None else b"")
+        cal, warnings = calibration_for(h, cal_path, force=force, max_age=max_age_days,
+                                        blob=blob if blob is not None else b"")
         click.echo(f"Board {h.board_id_hex} on {link.url}; calibration {cal.id}"
                    + (f" ({cal.source_path})" if cal.source_path else ""))
         for w in warnings:

@@ -83,6 +83,10 @@ def test_check_passes_with_the_calibration_and_fails_with_nominal(capsys, seed3_
     assert code == 0, err
     assert out.count("PASS") == 2 and "Spot check passed" in out
     assert "stores no calibration record" in out  # a fresh simulated board has an empty EEPROM
+    assert "days old" not in out
+    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
+                         "--calibration", path, "--yes", "--max-age-days", "0")
+    assert code == 0 and "Warning: calibration f6b12e3442a2e727-" in out and "days old (limit 0)" in out
     code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
                          "--calibration", path, "--yes", "--write-board", "--force-tol-pct", "0.5", "--cop-tol-mm", "1")
     assert code == 0 and "(48 bytes) stored on the board" in out
