@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 from scipy.spatial import ConvexHull, QhullError
 
 from rig.sway import _checks
@@ -59,10 +59,10 @@ def prediction_multiplier(n: int, p: float = 0.95, method: str = "F") -> float:
     "chi2": chi2_p(2) (large-n limit).
     """
     if method == "chi2":
-        return float(stats.chi2.ppf(p, 2))
+        return float(-2.0 * np.log1p(-p))      # chi-square quantile with 2 dof, closed form
     if method != "F":
         raise ValueError(f"ellipse method must be 'F' or 'chi2', got {method!r}")
-    return float(stats.f.ppf(p, 2, n - 2) * 2.0 * (n - 1) * (n + 1) / (n * (n - 2)))
+    return float(special.fdtri(2, n - 2, p) * 2.0 * (n - 1) * (n + 1) / (n * (n - 2)))
 
 
 def prediction_ellipse(x_mm, y_mm, p: float = 0.95, method: str = "F") -> Ellipse:

@@ -69,7 +69,7 @@ def ttb_series_s(a_mm, fs_hz, lo_mm: float, hi_mm: float) -> np.ndarray:
     v = np.gradient(a, 1.0 / _checks.rate(fs_hz))
     dist = np.where(v > 0, hi_mm - a, a - lo_mm)
     dist = np.maximum(dist, 0.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(v != 0, dist / np.abs(v), np.inf)
 
 
