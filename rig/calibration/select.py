@@ -63,6 +63,9 @@ def calibration_for(hello, explicit_path=None, *, force: bool = False, dirs=None
     warnings: list[str] = []
     if explicit_path is not None:
         cal = load_calibration(explicit_path)
+        if cal.is_nominal:
+            warnings.append(f"{explicit_path} is the nominal build, not a calibration of board {board_id}: "
+                            "forces may be off by a few per cent")
     else:
         found = [d / f"{board_id}.toml" for d in (dirs if dirs is not None else search_dirs())]
         cals = [load_calibration(p) for p in found if p.is_file()]

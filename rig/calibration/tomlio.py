@@ -202,14 +202,17 @@ def loads_calibration(text: str, name: str = "<calibration>", path: Path | None 
 
 def _syntax_error(text: str, e: Exception) -> str:
     msg = str(e)
+    lines = text.splitlines()
     m = re.search(r"line (\d+)", msg)
     if m:
-        lines = text.splitlines()
         ln = int(m.group(1))
-        if 1 <= ln <= len(lines):
-            k = re.match(r"\s*([A-Za-z0-9_.\-\"\[\]]+)\s*=", lines[ln - 1])
-            where = f"key {k.group(1)}: " if k else ""
-            return f"{where}TOML syntax error: {msg}"
+    else:  # "(at end of document)": the last line is the broken one
+        ln = len(lines)
+        msg = msg.replace("(at end of document)", f"(at the end of the file, line {ln})")
+    if 1 <= ln <= len(lines):
+        k = re.match(r"\s*([A-Za-z0-9_.\-\"\[\]]+)\s*=", lines[ln - 1])
+        where = f"key {k.group(1)}: " if k else ""
+        return f"{where}TOML syntax error: {msg}"
     return f"TOML syntax error: {msg}"
 
 

@@ -156,3 +156,14 @@ def test_any_single_bad_value_is_rejected_cleanly_or_accepted(key, value):
         assert isinstance(cal, Calibration)
         assert cal.forces_n(np.zeros((1, 4))).shape == (1, 4)
         assert np.all(cal.gain_counts_per_n > 0)
+
+
+@given(start=st.integers(0, len(GOOD) - 1), length=st.integers(1, 40), junk=st.sampled_from(["", "=", "[", '"', "x", "\n"]))
+def test_any_damaged_text_gives_one_line_naming_the_file(start, length, junk):
+    text = GOOD[:start] + junk + GOOD[start + length:]
+    try:
+        loads_calibration(text, "cal/x.toml")
+    except CalibrationError as e:
+        msg = str(e)
+        assert "\n" not in msg and msg.startswith("cal/x.toml: ")
+        assert "key " in msg or "line " in msg, msg   # where: the key, or for syntax errors the line
