@@ -10,11 +10,13 @@
 #error "timebase assumes 16 MHz (Timer1 at clk/8 = 2 ticks per microsecond)"
 #endif
 
-static volatile uint32_t overflows; /* one every 65536 ticks = 32768 us */
+/* microseconds at the last overflow (one every 65536 ticks = 32768 us): kept as a sum
+ * rather than a count, because a 32-bit shift by 15 costs avr-gcc ~100 cycles per read */
+static volatile uint32_t overflow_us;
 
 ISR(TIMER1_OVF_vect)
 {
-    overflows++;
+    overflow_us += 32768UL;
 }
 
 EMPTY_INTERRUPT(TIMER2_COMPA_vect); /* only wakes the CPU */
@@ -37,12 +39,12 @@ uint32_t timebase_us(void)
     uint8_t sreg = SREG;
     cli();
     uint16_t t = TCNT1;
-    uint32_t hi = overflows;
+    uint32_t base = overflow_us;
     /* an overflow that happened after cli() but is not yet counted */
     if ((TIFR1 & _BV(TOV1)) && t < 0x8000u)
-        hi++;
+        base += 32768UL;
     SREG = sreg;
-    return (hi << 15) + (t >> 1);
+    return base + (t >> 1);
 }
 
 void timebase_tick(uint8_t on)

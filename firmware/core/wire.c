@@ -5,11 +5,14 @@
 
 uint16_t wire_crc16_byte(uint16_t crc, uint8_t b)
 {
-    /* Bitwise on purpose: 8 shifts per byte are cheap at 2 kB/s and save the 512-byte
-     * table in the ATmega328P's 32 kB flash. */
-    crc ^= (uint16_t)b << 8;
-    for (uint8_t i = 0; i < 8; i++)
-        crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u) : (uint16_t)(crc << 1);
+    /* Byte-wise CRC-16/CCITT (poly 0x1021) without a table: the same result as the
+     * bit-by-bit loop in about a fifth of the AVR cycles, and no 512-byte table in the
+     * ATmega328P's flash. */
+    crc = (uint16_t)((crc >> 8) | (crc << 8));
+    crc ^= b;
+    crc ^= (uint8_t)(crc & 0xFFu) >> 4;
+    crc ^= (uint16_t)(crc << 12);
+    crc ^= (uint16_t)((crc & 0xFFu) << 5);
     return crc;
 }
 

@@ -63,7 +63,7 @@ static struct {
     double speed;            /* simulated seconds per wall second with --realtime */
     double autostart_ms;     /* < 0: off */
     double max_sim_s, max_wall_s;
-    const char *txlog, *eeprom_file, *link;
+    const char *txlog, *eeprom_file, *link, *profile;
     double rate_hz;
     double ppm[N_CHIPS];
     int32_t values[N_CHIPS];
@@ -94,6 +94,7 @@ static void usage(FILE *f)
             "  --seed N              temperature-sensor reading, i.e. entropy for the id\n"
             "  --link PATH           also make PATH a symlink to the pty\n"
             "  --no-control          ignore stdin\n"
+            "  --profile FILE        write instruction counts per flash word address (CSV)\n"
             "stdin control lines: set CH COUNTS | setall A B C D | stall CH | unstall CH |\n"
             "  ramp N | reset | stats | quit\n");
 }
@@ -134,7 +135,7 @@ static struct {
     double per_n, per_sum, per_sq, per_min, per_max;
     double lat_n, lat_sum, lat_max;
     uint64_t sleep_cycles;
-    uint64_t tx_bytes, rx_bytes, tx_dropped, baud_mismatch_bytes, rx_overflow;
+    uint64_t tx_bytes, rx_bytes, tx_dropped, baud_mismatch_bytes, rx_disabled_bytes;
     /* decoded from the firmware's own output */
     uint64_t samples, hellos, acks, calibs, seq_gaps, seq_gap_frames;
     int have_prev;
@@ -142,6 +143,8 @@ static struct {
     uint32_t prev_t;
     double dt_n, dt_sum, dt_sq, dt_min, dt_max;
     uint64_t flagged_samples;
+    /* CPU share while streaming: cycles and sleep cycles at the first and last sample */
+    uint64_t s_cyc0, s_sleep0, s_cyc1, s_sleep1;
 } st = {.per_min = 1e30, .dt_min = 1e30};
 
 /* ---- HX711 model -------------------------------------------------------------------- */
@@ -357,6 +360,12 @@ static void count_sample(const wire_packet_t *p)
     uint16_t seq = wire_get_u16(p->payload);
     uint32_t t = wire_get_u32(p->payload + 2);
     uint16_t status = wire_get_u16(p->payload + 18);
+    if (st.samples == 0) {
+        st.s_cyc0 = avr->cycle;
+        st.s_sleep0 = st.sleep_cycles;
+    }
+    st.s_cyc1 = avr->cycle;
+    st.s_sleep1 = st.sleep_cycles;
     st.samples++;
     if (status)
         st.flagged_samples++;
@@ -485,7 +494,11 @@ static void pty_service(void)
         ssize_t r = read(pty_master, in_buf, sizeof in_buf);
         in_pos = 0;
         in_len = r > 0 ? (size_t)r : 0;
-        if (r > 0) {
+        if (r > 0 && !(avr->data[0xC1] & 0x10)) {
+            /* UCSR0B.RXEN0 clear (reset, boot): the chip ignores the line */
+            st.rx_disabled_bytes += (uint64_t)r;
+            in_len = 0;
+        } else if (r > 0) {
             if (garble < 0)
                 garble = baud_mismatch();
             if (garble) {
@@ -703,9 +716,12 @@ static void print_stats(FILE *f)
             w > 0 ? sim_s / w : 0);
     fprintf(f, "\"cycles\":%llu,\"sleep_cycles\":%llu,\"cpu_busy\":%.5f,", (unsigned long long)avr->cycle,
             (unsigned long long)st.sleep_cycles, avr->cycle ? 1.0 - (double)st.sleep_cycles / avr->cycle : 0);
+    uint64_t sc = st.s_cyc1 - st.s_cyc0;
+    fprintf(f, "\"streaming_cpu_busy\":%.5f,", sc ? 1.0 - (double)(st.s_sleep1 - st.s_sleep0) / sc : 0);
     fprintf(f, "\"firmware_baud\":%u,\"host_baud\":%u,\"tx_bytes\":%llu,\"rx_bytes\":%llu,", fw, host_baud(),
             (unsigned long long)st.tx_bytes, (unsigned long long)st.rx_bytes);
     /* 10 bits per 8N1 byte on the wire (simavr itself spaces bytes by 11 bits: pitfall 3) */
+    fprintf(f, "\"rx_disabled_bytes\":%llu,", (unsigned long long)st.rx_disabled_bytes);
     fprintf(f, "\"uart_load\":%.5f,\"tx_dropped\":%llu,\"baud_mismatch_bytes\":%llu,",
             (sim_s > 0 && fw) ? st.tx_bytes * 10.0 / (fw * sim_s) : 0, (unsigned long long)st.tx_dropped,
             (unsigned long long)st.baud_mismatch_bytes);
@@ -774,6 +790,7 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(a, "--txlog")) opt.txlog = NEXT();
         else if (!strcmp(a, "--eeprom")) opt.eeprom_file = NEXT();
         else if (!strcmp(a, "--link")) opt.link = NEXT();
+        else if (!strcmp(a, "--profile")) opt.profile = NEXT();
         else if (!strcmp(a, "--rate")) opt.rate_hz = atof(NEXT());
         else if (!strcmp(a, "--ramp")) opt.ramp = atoi(NEXT());
         else if (!strcmp(a, "--seed")) opt.seed = (unsigned)strtoul(NEXT(), NULL, 0);
@@ -868,7 +885,11 @@ int main(int argc, char **argv)
     avr_cycle_count_t max_cycles = opt.max_sim_s > 0 ? (avr_cycle_count_t)llround(opt.max_sim_s * F_CPU) : 0;
     unsigned n = 0;
     int rc = 0;
+    avr_cycle_count_t last_service = 0;
+    static uint32_t prof[16384];
     for (;;) {
+        if (opt.profile && avr->state == cpu_Running)
+            prof[(avr->pc >> 1) & 16383]++;
         int state = avr_run(avr);
         if (state == cpu_Done) {
             exit_reason = "done";
@@ -883,8 +904,11 @@ int main(int argc, char **argv)
             exit_reason = "max-sim-s";
             break;
         }
-        if (++n & 2047)
+        /* serve the pty and stdin every 2048 instructions, or every simulated 0.5 ms when
+         * the MCU sleeps (one sleeping step can jump to the next timer, ms away) */
+        if ((++n & 2047) && avr->cycle - last_service < US(500))
             continue;
+        last_service = avr->cycle;
         pty_service();
         control_service();
         if (stop_signal) {
@@ -906,6 +930,15 @@ int main(int argc, char **argv)
         }
     }
     pty_service(); /* flush what is left */
+    if (opt.profile) {
+        FILE *pf = fopen(opt.profile, "w");
+        if (pf) {
+            for (int i = 0; i < 16384; i++)
+                if (prof[i])
+                    fprintf(pf, "%d,%u\n", i * 2, prof[i]);
+            fclose(pf);
+        }
+    }
     if (txlog)
         fclose(txlog);
     eeprom_save();
