@@ -72,7 +72,6 @@ class StepResult:
 def _rolling_mean_sd(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean and SD of every window x[k:k+w] along axis 0 (len(x) - w + 1 rows)."""
     x = np.asarray(x, dtype=np.float64)
-    c1 = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)])
     # subtract the first value so the sums stay small and the SD numerically clean
     x0 = x[:1]
     xc = x - x0

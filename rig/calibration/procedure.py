@@ -22,7 +22,7 @@ from rig.calibration.fit import cop_mm, fit_gains, linearity
 from rig.calibration.model import (CELL_NAMES, SCHEMA_VERSION, STANDARD_GRAVITY_M_S2, Calibration,
                                    utc_now_iso)
 from rig.calibration.noise import noise_floor
-from rig.errors import CalibrationError, PortError
+from rig.errors import CalibrationError, RigError
 
 FORCE_WARN_FRACTION = 0.005   # fit residual above 0.5 % of the weight: warn
 COP_WARN_MM = 2.0
@@ -99,7 +99,7 @@ class _Runner:
         finally:
             try:
                 link.stop()
-            except (PortError, Exception):  # the board may be gone; the real error is raised
+            except RigError:  # the board may be gone; the error that stopped us is what matters
                 pass
 
     # -- events ------------------------------------------------------------------------------
