@@ -86,3 +86,12 @@ def test_blob_is_compact_and_tells_matching_files_apart(tmp_path):
     assert decode_blob(b"\x01\x02") is None
     with pytest.raises(CalibrationError):
         encode_blob(load_calibration(__import__("rig.calibration", fromlist=["x"]).nominal_path()))
+
+
+def test_the_data_dir_is_searched(tmp_path, monkeypatch):
+    monkeypatch.setenv("RIG_DATA_DIR", str(tmp_path))
+    (tmp_path / "calibration").mkdir()
+    (tmp_path / "calibration" / "0123456789abcdef.toml").write_text(GOOD)
+    cal, warnings = calibration_for(hello(), now=NOW)
+    assert not cal.is_nominal and cal.source_path == tmp_path / "calibration" / "0123456789abcdef.toml"
+    assert warnings == []
