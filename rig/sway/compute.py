@@ -43,12 +43,13 @@ def _check_trace(trace: Trace) -> None:
 
 def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
                      body_weight_n: float | None = None, landing_trial: bool = False,
-                     spectral_measures: bool = True, research: bool = True) -> dict[str, float]:
+                     spectral_measures: bool = True, research: bool = True,
+                     entropy: bool = True) -> dict[str, float]:
     """Measures of one trace, keyed by name (units in the names; see ``MEASURES``).
 
     Always: trial facts (n_samples, fs_hz, duration_s), Prieto time-domain measures, area
-    measures. ``spectral_measures``: Welch spectral set. ``research``: SDA, sample entropy
-    and DFA. With ``foot``: time-to-boundary and % of foot used. With ``fz_n`` in the trace
+    measures. ``spectral_measures``: Welch spectral set. ``research``: SDA and DFA, and with
+    ``entropy`` sample entropy (the costliest measure: about 10x the rest together). With ``foot``: time-to-boundary and % of foot used. With ``fz_n`` in the trace
     and ``body_weight_n``: touch-downs and time in balance (or, with ``landing_trial``, the
     landing measures instead, refused below 500 Hz).
     """
@@ -97,7 +98,7 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
     if research:
         out.update(diffusion.stabilogram_diffusion(x, y, fs))
         if trace.n > 64:
-            out.update(nonlinear.nonlinear_measures(x, y))
+            out.update(nonlinear.nonlinear_measures(x, y, entropy=entropy))
     if foot is not None:
         out.update(single_leg.time_to_boundary(bx, by, fs, foot))
         out["ml_percent_foot_width_used"] = single_leg.ml_percent_foot_width_used(bx, foot)

@@ -91,14 +91,15 @@ def dfa_alpha(a, n_scales: int = 16, min_box: int = 4, max_box_fraction: float =
     return float(np.polyfit(np.log(sizes), np.log(flucts), 1)[0])
 
 
-def nonlinear_measures(x_mm, y_mm) -> dict[str, float]:
+def nonlinear_measures(x_mm, y_mm, entropy: bool = True) -> dict[str, float]:
     """Sample entropy and DFA alpha of the ML and AP COP increments (settings in the module
     docstring): ``sample_entropy_velocity_{ml,ap}``, ``dfa_alpha_velocity_{ml,ap}``."""
     x, y = _checks.xy(x_mm, y_mm, 65)
     out = {}
     for ax, a in (("ml", x), ("ap", y)):
         d = np.diff(a)
-        out[f"sample_entropy_velocity_{ax}"] = sample_entropy(d)
+        if entropy:
+            out[f"sample_entropy_velocity_{ax}"] = sample_entropy(d)
         out[f"dfa_alpha_velocity_{ax}"] = dfa_alpha(d)
     return out
 
