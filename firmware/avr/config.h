@@ -24,14 +24,21 @@
 #define FW_VERSION_MINOR 0
 #define FW_VERSION_PATCH 0
 
-/* Nominal HX711 rate (RATE pin high = 80 Hz), reported in HELLO in millihertz. The real
- * rate follows each chip's oscillator; the host measures it from t_us. */
-#define NOMINAL_RATE_MHZ 80000UL
+/* HX711 output rate: 80 Hz with the RATE pin high, 10 Hz with it low (many cheap modules
+ * tie it low). Reported in HELLO in millihertz; the real rate follows each chip's
+ * oscillator and the host measures it from t_us. */
+#ifndef HX711_RATE_HZ
+#define HX711_RATE_HZ 80
+#endif
+#if HX711_RATE_HZ != 80 && HX711_RATE_HZ != 10
+#error "HX711_RATE_HZ must be 80 (RATE pin high) or 10 (RATE pin low)"
+#endif
+#define NOMINAL_RATE_MHZ (HX711_RATE_HZ * 1000UL)
 
 /* A read happens as soon as every live cell is ready. A cell not ready TIMEOUT_US after
- * the previous read (about two nominal periods) is marked timed out and no longer
- * waited for, so one missing chip does not slow the others down. */
-#define TIMEOUT_US 25000UL
+ * the previous read (two nominal periods) is marked timed out and no longer waited for,
+ * so one missing chip does not slow the others down. */
+#define TIMEOUT_US (2000000UL / HX711_RATE_HZ)
 
 /* A partial command packet that gets no new byte for this long is abandoned. */
 #define RX_PACKET_TIMEOUT_US 50000UL

@@ -78,6 +78,13 @@ def test_build_reports_flash_and_ram(built):
     assert HARNESS.is_file()
 
 
+def test_inexact_baud_rate_is_refused_at_build_time(built, tmp_path):
+    r = subprocess.run(["make", "-C", str(FIRMWARE_DIR), f"BUILD={tmp_path}", "BAUD=115200", "fw"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert "BAUD is not exact" in r.stderr
+
+
 def test_core_host_tests_pass_on_golden_vectors(built):
     r = subprocess.run([str(BUILD_DIR / "test_core"), str(FIRMWARE_DIR / "WIRE_FORMAT.md")],
                        capture_output=True, text=True, timeout=60)
