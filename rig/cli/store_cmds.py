@@ -1,0 +1,243 @@
+"""``rig recover``, ``sessions``, ``history``, ``export``, ``report``: recorded data.
+
+Thin: the work is in rig.store, rig.export and rig.report. Every command opens the store in
+``--data-dir`` (default ``$RIG_DATA_DIR``, else the user's data dir), which also recovers any
+trial a crash left behind, and says so.
+"""
+from __future__ import annotations
+
+import math
+
+import click
+
+from rig.cli.options import data_dir_option
+from rig.store.conditions import KEY_MEASURES
+
+HISTORY_MEASURES = ("sd_ml_mm", "mean_velocity_mm_s", "ellipse95_area_mm2", "ttb_mean_min_ml_s")
+
+
+def _open(data_dir, quiet_recovery: bool = False):
+    from rig.store import Store
+
+    store = Store.open(data_dir)
+    if store.recovered and not quiet_recovery:
+        n = len(store.recovered)
+        click.echo(f"note: recovered {n} interrupted trial{'s' * (n != 1)} left by a crash "
+                   "(marked incomplete; see `rig recover`)", err=True)
+    return store
+
+
+@click.command()
+@data_dir_option
+def recover(data_dir):
+    """Turn journals left by a crash, kill or unplugged board into incomplete trials.
+
+    Runs by itself whenever the data directory is opened; this command reports it. At most
+    the last 100 ms recorded before a power loss are lost (nothing, if only the program died).
+    """
+    store = _open(data_dir, quiet_recovery=True)
+    try:
+        if not store.recovered:
+            click.echo(f"nothing to recover in {store.root}")
+            return
+        for r in store.recovered:
+            if r.get("error"):
+                click.echo(f"unreadable journal moved aside: {r['error']}")
+            elif r.get("already_filed"):
+                click.echo(f"trial {r['trial_id']}: already filed; leftover journal removed")
+            else:
+                last = f", last at board time {r['last_t_s']:.3f} s" if r.get("last_t_s") is not None else ""
+                drop = f"; {r['dropped_bytes']} bytes of torn tail dropped" if r.get("dropped_bytes") else ""
+                click.echo(f"recovered trial {r['trial_id']} of session {r['session_id']}: "
+                           f"{r['frames']} frames{last}{drop}; marked incomplete")
+    finally:
+        store.close()
+
+
+@click.command()
+@click.option("--athlete", "-a", default=None, metavar="ID", help="Only this athlete's sessions.")
+@click.option("--trials", is_flag=True, help="Also list each session's trials.")
+@data_dir_option
+def sessions(athlete, trials, data_dir):
+    """List recorded sessions with their ids (oldest first; `latest` names the last one)."""
+    store = _open(data_dir)
+    try:
+        rows = store.sessions(athlete)
+        if not rows:
+            click.echo(f"no sessions{' for athlete ' + athlete if athlete else ''} in {store.root}")
+            return
+        click.echo(f"{'SESSION':22}  {'STARTED (UTC)':16}  {'ATHLETE':10}  {'PROTOCOL':18}  "
+                   f"{'STATUS':10}  {'TRIALS':>9}  FLAGS")
+        for r in rows:
+            mark = " (baseline)" if r["is_baseline"] else ""
+            flags = ", ".join(_flag_title(f) for f in r["flags"]) or "-"
+            click.echo(f"{r['id']:22}  {_date(r['started_utc']):16}  {r['athlete']:10}  "
+                       f"{(r['protocol'] or '-')[:18]:18}  {r['status']:10}  "
+                       f"{r['n_valid']:>3} valid/{r['n_trials']:<3}  {flags}{mark}")
+            if trials:
+                for t in store.session(r["id"])["trials"]:
+                    why = "; ".join(t["reasons"])
+                    click.echo(f"    {t['index']:>2}. {t['condition'].get('name', ''):28} {t['status']:10} "
+                               f"{t['n_frames']:>6} frames{' (practice)' if t['practice'] else ''}"
+                               f"{'  ' + why if why else ''}")
+    finally:
+        store.close()
+
+
+@click.command()
+@click.argument("athlete")
+@click.option("--set-baseline", "set_baseline", default=None, metavar="SESSION",
+              help="Mark this session (id or `latest`) as the athlete's baseline; `auto` goes "
+                   "back to the first complete session.")
+@click.option("--measure", "-m", "measures", multiple=True, metavar="NAME",
+              help=f"Measures to show (repeatable). Default: {', '.join(HISTORY_MEASURES)}.")
+@data_dir_option
+def history(athlete, set_baseline, measures, data_dir):
+    """An athlete's sessions and key measures per leg over time, against the baseline.
+
+    The latest session is compared with the baseline: a change counts only beyond the
+    measure's minimal detectable change (MDC; its source is printed)."""
+    from rig.errors import RigError
+
+    store = _open(data_dir)
+    try:
+        if store.athlete(athlete) is None:
+            raise RigError(f"no athlete {athlete!r} in {store.root} (see `rig sessions`)")
+        if set_baseline:
+            store.set_baseline(athlete, None if set_baseline == "auto" else set_baseline)
+        click.echo(_history_text(store, athlete, measures or HISTORY_MEASURES))
+    finally:
+        store.close()
+
+
+def _history_text(store, athlete: str, measures) -> str:
+
+    rows = store.sessions(athlete)
+    base = store.baseline(athlete)
+    marked = (store.athlete(athlete) or {}).get("baseline")
+    lines = [f"Athlete {athlete}: {len(rows)} session{'s' * (len(rows) != 1)}; baseline "
+             + (f"{base} ({'marked' if marked else 'first complete session'})" if base else
+                "none yet (no complete session)")]
+    lines.append("")
+    lines.append(f"  {'SESSION':22}  {'STARTED (UTC)':16}  {'PROTOCOL':18}  {'STATUS':10}  FLAGS")
+    for r in rows:
+        flags = ", ".join(_flag_title(f) for f in r["flags"]) or "-"
+        lines.append(f"{'*' if r['id'] == base else ' '} {r['id']:22}  {_date(r['started_utc']):16}  "
+                     f"{(r['protocol'] or '-')[:18]:18}  {r['status']:10}  {flags}")
+    lines.append("  (* = baseline)")
+    # measures per task, one line per session, left | right per measure
+    full = [store.session(r["id"]) for r in rows]
+    tasks: dict[str, str] = {}
+    for s in full:
+        for c in s["conditions"]:
+            tasks.setdefault(c["task"], c["task_label"])
+    for task, label in tasks.items():
+        shown = [m for m in measures if any(m in c["measures"] for s in full for c in s["conditions"]
+                                            if c["task"] == task)]
+        if not shown:
+            continue
+        sides = sorted({c["side"] for s in full for c in s["conditions"] if c["task"] == task},
+                       key=lambda x: ("left", "right", "both").index(x) if x in ("left", "right", "both") else 9)
+        lines += ["", f"{label or task}: mean of valid trials per leg"]
+        w = 11 * len(sides)
+        lines.append(f"  {'STARTED (UTC)':16}" + "".join(f"  {m[:w]:>{w}}" for m in shown))
+        lines.append(f"  {'':16}" + "".join("  " + "".join(f"{_side_abbr(sd):>11}" for sd in sides)
+                                              for _ in shown))
+        for s in full:
+            by_side = {c["side"]: c for c in s["conditions"] if c["task"] == task}
+            if not by_side:
+                continue
+            row = f"{'*' if s['id'] == base else ' '} {_date(s['started_utc']):16}"
+            for m in shown:
+                row += "  " + "".join(f"{_num(by_side.get(sd, {}).get('measures', {}).get(m)):>11}" for sd in sides)
+            lines.append(row)
+    latest = rows[-1]["id"] if rows else None
+    if latest and base and latest != base:
+        cmp = store.compare_with_baseline(latest, measures=tuple(measures) + tuple(
+            m for m in KEY_MEASURES if m not in measures))
+        lines += ["", f"Latest session {latest} vs baseline {base} (change beyond the MDC counts):"]
+        if not cmp or not cmp["rows"]:
+            lines.append("  no condition in common with the baseline")
+        else:
+            lines.append(f"  {'TASK':30} {'SIDE':6} {'MEASURE':24} {'BASELINE':>9} {'LATEST':>9} "
+                         f"{'CHANGE':>9} {'MDC':>8}  VERDICT")
+            sources = {}
+            for r in cmp["rows"]:
+                sources.setdefault(r["mdc_source"], []).append(r["measure"])
+                lines.append(f"  {r['task'][:30]:30} {r['side']:6} {r['measure'][:24]:24} {_num(r['baseline']):>9} "
+                             f"{_num(r['value']):>9} {_signed(r['change']):>9} {_num(r['threshold']):>8}  {r['verdict']}")
+            lines.append("  MDC sources:")
+            for src, ms in sources.items():
+                lines.append(f"    {', '.join(sorted(set(ms)))}: {src}")
+    elif latest and base == latest:
+        lines += ["", "The latest session is the baseline: nothing to compare yet."]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("target", metavar="SESSION|ATHLETE")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Output file; the format follows the suffix: .csv .json .c3d .zip")
+@click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
+@click.option("--trial", type=click.IntRange(min=1), default=None,
+              help="Only this trial of the session (1-based, as `rig sessions --trials` lists).")
+@data_dir_option
+def export(target, out, anonymize, trial, data_dir):
+    """Export a session (id or `latest`) or all of an athlete's sessions.
+
+    .csv: one row per sample (time, raw counts, cell forces, total force, COP) with a
+    commented metadata header; for an athlete, one row per trial with its measures.
+    .json: measures, flags and metadata. .c3d: one trial's force and COP channels.
+    .zip: everything of a session (or athlete)."""
+    from rig.export import export as do_export
+
+    store = _open(data_dir)
+    try:
+        for p in do_export(store, target, out, anonymize=anonymize, trial=trial):
+            click.echo(f"wrote {p}")
+    finally:
+        store.close()
+
+
+@click.command()
+@click.argument("session", metavar="SESSION")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="report.html (self-contained) or report.pdf")
+@click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
+@data_dir_option
+def report(session, out, anonymize, data_dir):
+    """Write a report of a session (id or `latest`) for a physician: HTML or PDF."""
+    from rig.report import write_report
+
+    store = _open(data_dir)
+    try:
+        path = write_report(store, session, out, anonymize=anonymize)
+        click.echo(f"wrote {path}")
+    finally:
+        store.close()
+
+
+def _flag_title(f) -> str:
+    if isinstance(f, dict):
+        return str(f.get("label") or f.get("title") or f.get("name") or f.get("flag") or "flag")
+    return str(f)
+
+
+def _date(utc: str | None) -> str:
+    return (utc or "")[:16].replace("T", " ")
+
+
+def _side_abbr(side: str) -> str:
+    return {"left": "L", "right": "R", "both": "both"}.get(side, side)
+
+
+def _num(v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    a = abs(v)
+    return f"{v:.3g}" if a < 10 else f"{v:.1f}" if a < 1000 else f"{v:.0f}"
+
+
+def _signed(v) -> str:
+    s = _num(v)
+    return s if s == "-" or s.startswith("-") else "+" + s
