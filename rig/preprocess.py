@@ -108,7 +108,7 @@ class Trace:
 
 
 def _as_1d(name: str, a, n: int | None = None) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
+    a = np.array(a, dtype=np.float64)        # a copy: the Trace never aliases caller arrays
     if a.ndim != 1:
         raise AnalysisError(f"{name} must be one-dimensional, got shape {a.shape}")
     if n is not None and a.shape[0] != n:
