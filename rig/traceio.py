@@ -14,7 +14,6 @@ Formats (chosen from the file's header, so new ones can be added beside them):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
