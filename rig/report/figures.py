@@ -1,0 +1,87 @@
+"""Report figures (matplotlib, no pyplot: safe beside a Qt GUI and without a display).
+
+A stabilogram per task: one panel per leg with the COP path of every valid trial in its
+analysed window (board frame, mm) and each trial's 95 % prediction ellipse (pi * chi2(0.95, 2)
+* sqrt(det S), Schubert & Kirchner 2014; science.md §1.4), and below it the ML and AP COP over
+time of the first valid trial. The COP is low-pass filtered as for the measures (rig.cop
+preprocessing, default preset) when possible, else shown as recorded.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse
+
+from rig.export.data import trial_table
+
+CHI2_95_2DOF = 5.991464547107979
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def trial_cop(session: dict, trial: dict, frames) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """t (s from window start), COP x and y (mm, board frame) inside the analysed window."""
+    cols = trial_table(session, trial, frames)
+    sel = cols["in_window"].astype(bool) & np.isfinite(cols["cop_x_mm"]) & np.isfinite(cols["cop_y_mm"])
+    t, x, y, fz = cols["t_s"][sel], cols["cop_x_mm"][sel], cols["cop_y_mm"][sel], cols["fz_n"][sel]
+    if len(t) < 10:
+        return t - (t[0] if len(t) else 0), x, y
+    try:
+        from rig.cop import preprocess
+
+        tr = preprocess(t, x, y, fz)
+        bx, by = tr.board_xy_mm()
+        return tr.t_s - tr.t_s[0], bx, by
+    except Exception:  # display only: show the recorded COP rather than nothing
+        return t - t[0], x, y
+
+
+def prediction_ellipse(x, y, chi2=CHI2_95_2DOF):
+    """(centre, width, height, angle_deg) of the 95 % prediction ellipse of the points."""
+    pts = np.column_stack([x, y])
+    cov = np.cov(pts, rowvar=False)
+    vals, vecs = np.linalg.eigh(cov)
+    vals = np.clip(vals, 0, None)
+    major = vecs[:, 1]
+    angle = float(np.degrees(np.arctan2(major[1], major[0])))
+    return (float(np.mean(x)), float(np.mean(y))), 2 * np.sqrt(chi2 * vals[1]), 2 * np.sqrt(chi2 * vals[0]), angle
+
+
+def stabilogram_figure(task_label: str, per_side: dict[str, list[tuple[dict, tuple]]]) -> Figure:
+    """``per_side``: side -> [(trial, (t, x, y)), ...] of valid trials (may be empty)."""
+    sides = list(per_side)
+    fig = Figure(figsize=(3.6 * max(len(sides), 1) + 0.4, 6.2), dpi=100)
+    gs = fig.add_gridspec(2, max(len(sides), 1), height_ratios=[2.3, 1], hspace=0.38, wspace=0.3)
+    for j, side in enumerate(sides):
+        ax = fig.add_subplot(gs[0, j])
+        trials = per_side[side]
+        for k, (trial, (t, x, y)) in enumerate(trials):
+            c = COLORS[k % len(COLORS)]
+            ax.plot(x, y, lw=0.7, color=c, alpha=0.85, label=f"trial {trial['index']}")
+            if len(x) > 3:
+                centre, w, h, ang = prediction_ellipse(x, y)
+                ax.add_patch(Ellipse(centre, w, h, angle=ang, fill=False, lw=1.4, ls="--", color=c))
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_title(f"{side.capitalize() if side != 'both' else 'Both feet'}: "
+                     f"{len(trials)} valid trial{'s' * (len(trials) != 1)}", fontsize=10)
+        ax.set_xlabel("COP x (mm), + right", fontsize=9)
+        ax.set_ylabel("COP y (mm), + forward", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(True, lw=0.3, alpha=0.6)
+        if trials:
+            ax.legend(fontsize=7, loc="upper right", title="dashed: 95 % ellipse", title_fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no valid trial", ha="center", va="center", transform=ax.transAxes)
+        axt = fig.add_subplot(gs[1, j])
+        if trials:
+            trial, (t, x, y) = trials[0]
+            axt.plot(t, x - np.mean(x), lw=0.8, color="#1f77b4", label="ML (x)")
+            axt.plot(t, y - np.mean(y), lw=0.8, color="#d62728", label="AP (y)")
+            axt.legend(fontsize=7, loc="upper right", ncol=2)
+            axt.set_title(f"trial {trial['index']}: COP about its mean", fontsize=9)
+        axt.set_xlabel("time in window (s)", fontsize=9)
+        axt.set_ylabel("mm", fontsize=9)
+        axt.tick_params(labelsize=8)
+        axt.grid(True, lw=0.3, alpha=0.6)
+    fig.suptitle(task_label, fontsize=11, fontweight="bold")
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.08)
+    return fig
