@@ -1,0 +1,67 @@
+"""Reports: HTML self-contained with figures; PDF whose pages render with visible plots."""
+import html
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from matplotlib.image import imread
+
+from rig.cli import cli
+
+
+def _report(root, session, out):
+    r = CliRunner().invoke(cli, ["report", session, "--out", str(out), "--data-dir", str(root)])
+    assert r.exit_code == 0, r.output + repr(r.exception)
+
+
+def test_html_report_is_self_contained_and_says_what_a_physician_needs(two_sessions, tmp_path):
+    root, base, later = two_sessions
+    out = tmp_path / "report.html"
+    _report(root, later, out)
+    page = out.read_text(encoding="utf-8")
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == 2  # one stabilogram figure per task (eyes open, eyes closed)
+    assert not re.search(r'(src|href)="(https?:|file:|/)', page)  # nothing outside the file
+    text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"base64,[A-Za-z0-9+/=]+", "", page)))
+    for needle in ("athlete A17", later, "cai-screen", "sim-0001", "firmware 1.0.0",
+                   "Noise floor", "NOMINAL", "Left (n=2)", "Right (n=1)", "Asymmetry",
+                   "Self-reported instability (left)", "Wright 2014", "Comparison with the athlete",
+                   base, "worse, beyond MDC", "within measurement error", "BMC Pediatr",
+                   "DPSI", "80 Hz", "landing kinetics", "not a diagnosis", "touch-down at 3.2 s"):
+        assert needle in text, needle
+
+
+def test_baseline_session_report_says_it_is_the_baseline(two_sessions, tmp_path):
+    root, base, _ = two_sessions
+    _report(root, base, tmp_path / "b.html")
+    assert "This session is the athlete's baseline" in html.unescape((tmp_path / "b.html").read_text())
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (poppler-utils)")
+def test_pdf_report_renders_readable_pages_with_plots(two_sessions, tmp_path):
+    root, _, later = two_sessions
+    pdf = tmp_path / "report.pdf"
+    _report(root, later, pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    subprocess.run(["pdftoppm", "-png", "-r", "100", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 3
+    first = imread(pages[0])[..., :3]
+    ink = (first.mean(axis=2) < 0.6).mean()  # dark (text) pixels on page 1
+    assert ink > 0.01, f"page 1 nearly blank ({ink:.4f} dark)"
+    # the stabilograms: pixels in matplotlib's blue and red trace colours on some page
+    def coloured(img, rgb):
+        return (np.abs(img - np.array(rgb) / 255.0).max(axis=2) < 0.2).sum()
+    imgs = [imread(p)[..., :3] for p in pages]
+    assert max(min(coloured(i, (31, 119, 180)), coloured(i, (214, 39, 40))) for i in imgs) > 250
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Balance assessment: athlete A17" in text and "DPSI" in text
+
+
+def test_report_refuses_an_unknown_suffix_in_one_line(two_sessions, tmp_path):
+    root, base, _ = two_sessions
+    r = CliRunner().invoke(cli, ["report", base, "--out", str(tmp_path / "r.docx"), "--data-dir", str(root)])
+    assert r.exit_code != 0 and ".html or .pdf" in str(r.exception)
