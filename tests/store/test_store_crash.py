@@ -186,3 +186,9 @@ def test_unplugged_board_keeps_the_trial_as_incomplete_with_the_reason(tmp_path)
         assert not list((tmp_path / "journal").glob("*.rjl"))
     out = CliRunner().invoke(cli, ["sessions", "--trials", "--data-dir", str(tmp_path)])
     assert "incomplete" in out.output and "unplugged" in out.output
+    # an incomplete session without a result still gives a report that says what happened
+    for name in ("r.html", "r.pdf"):
+        r = CliRunner().invoke(cli, ["report", "latest", "--out", str(tmp_path / name), "--data-dir", str(tmp_path)])
+        assert r.exit_code == 0, r.output + repr(r.exception)
+    html = (tmp_path / "r.html").read_text()
+    assert "No screening result was stored" in html and "unplugged" in html and "incomplete" in html

@@ -40,8 +40,8 @@ def test_baseline_session_report_says_it_is_the_baseline(two_sessions, tmp_path)
     assert "This session is the athlete's baseline" in html.unescape((tmp_path / "b.html").read_text())
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (poppler-utils)")
 def test_pdf_report_renders_readable_pages_with_plots(two_sessions, tmp_path):
+    assert shutil.which("pdftoppm"), "pdftoppm not found: install poppler-utils (.ci/run does)"
     root, _, later = two_sessions
     pdf = tmp_path / "report.pdf"
     _report(root, later, pdf)
