@@ -20,6 +20,9 @@ from rig.store.conditions import normalise
 
 CELLS = ("fl", "fr", "bl", "br")
 COP_THRESHOLD_N = 20.0
+#: A runner that tares before each trial records the offsets it used under this key of the
+#: trial's ``processing``; they then replace the session calibration's offsets for that trial.
+TRIAL_TARE_KEY = "tare_offset_counts"
 #: Columns of a per-sample table, with units (ASCII only, so any spreadsheet reads them).
 COLUMNS = (
     ("t_s", "board time, s (unwrapped, since the board started)"),
@@ -108,6 +111,10 @@ def jsonable(x):
 def trial_table(session: dict, trial: dict, frames: FrameBatch) -> dict[str, np.ndarray]:
     """Column name -> array (one entry per sample), in ``COLUMNS`` order."""
     cal = SessionCalibration.from_record(session.get("calibration", {}))
+    tare = (trial.get("processing") or {}).get(TRIAL_TARE_KEY)
+    if tare is not None and len(tare) == 4:  # this trial was tared on its own empty-board window
+        cal.offset_counts = np.asarray(tare, dtype=float)
+        cal.needs_tare = False
     forces, fz, x, y = forces_and_cop(cal, frames.raw, frames.t_s, COP_THRESHOLD_N)
     w0, w1 = trial.get("window_s", (math.nan, math.nan))
     w0 = -math.inf if w0 is None or not math.isfinite(w0) else w0

@@ -147,3 +147,21 @@ def test_session_calibration_recomputes_known_forces_and_cop(tmp_path):
     _, fz2, _, _ = forces_and_cop(cal2, np.vstack([np.tile(synth.OFFSETS, (40, 1)), fr.raw]).astype(np.int32),
                                   np.concatenate([np.arange(40) * 0.0125, 1.0 + fr.t_s]))
     assert np.allclose(fz2[40:], 650.0, atol=0.5)
+
+
+def test_a_trial_tared_on_its_own_uses_its_offsets_in_exports(tmp_path):
+    from rig.export.data import TRIAL_TARE_KEY, trial_table
+
+    with Store.open(tmp_path) as store:
+        sid = store.new_session("E5", {"name": "p"}, {}, synth.calibration())
+        x, y = synth.sway(6, 100, 5, 5)
+        fr = synth.frames_for(x, y, weight_n=600.0)
+        fr.raw = fr.raw + np.array([1839 * 10, 0, 0, 0], dtype=np.int32)  # FL drifted by 10 N
+        drifted = (synth.OFFSETS + [1839 * 10, 0, 0, 0]).tolist()
+        rec = store.begin_trial(sid, {"name": "c"}, 1)
+        rec.append(fr)
+        tid = rec.finish("valid", [], {}, (fr.t_s[0], fr.t_s[-1]), {}, {TRIAL_TARE_KEY: drifted})
+        s = store.session(sid)
+        cols = trial_table(s, store.trial(tid), store.trial_frames(tid))
+    assert np.allclose(cols["fz_n"], 600.0, atol=3e-3)
+    assert np.allclose(cols["cop_x_mm"], x, atol=3e-3)
