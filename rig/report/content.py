@@ -268,7 +268,8 @@ def _trials(s: dict, frames: dict) -> list:
         f = frames[t["id"]]
         dur = f"{f.t_s[-1] - f.t_s[0]:.1f}" if len(f) > 1 else "-"
         st = t["stats"] or {}
-        rows.append([str(t["index"]), condition_text(t["condition"]) + (" (practice)" if t["practice"] else ""),
+        name = t["condition"].get("name") or condition_text(t["condition"])
+        rows.append([str(t["index"]), name + (" (practice)" if t["practice"] else ""),
                      t["status"] + (" (recovered)" if t["recovered"] else ""), str(len(f)), dur,
                      _fmt(st.get("frames_lost", "-")), _fmt(st.get("crc_failures", "-")),
                      "; ".join(t["reasons"]) or "-"])
