@@ -93,10 +93,22 @@ def _recording(s: dict, frames: dict) -> list:
     return out
 
 
+NOISE_SHOWN = (  # key in the calibration's noise_floor -> label (rig.calibration.noise)
+    ("mass_kg", "dead weight {} kg"), ("force_sd_n", "force SD {} N"),
+    ("cop_sd_x_mm", "COP SD ML {} mm"), ("cop_sd_y_mm", "AP {} mm"),
+    ("mean_velocity_mm_s", "COP velocity {} mm/s"), ("ellipse_area_mm2", "95 % ellipse {} mm^2"),
+    ("path_per_30s_mm", "path {} mm per 30 s"),
+)
+
+
 def _noise(nf: dict) -> str:
     if not nf:
         return "not measured with this calibration (run `rig calibrate` with a dead weight)"
-    return "; ".join(f"{k} {_fmt(v)}" for k, v in nf.items())
+    known = [label.format(_fmt(nf[k])) for k, label in NOISE_SHOWN if k in nf]
+    if not known:
+        return "; ".join(f"{k} {_fmt(v)}" for k, v in nf.items())
+    text = "; ".join(known)
+    return text + (f" ({nf['filter']})" if nf.get("filter") else "")
 
 
 def _processing(proc: dict) -> str:

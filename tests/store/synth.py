@@ -19,6 +19,9 @@ HALF_SPAN_MM = 180.0
 def calibration():
     """The nominal calibration, tared on a synthetic empty-board window (as a runner does)."""
     cal = load_calibration(nominal_path())
+    cal.data["noise_floor"] = {"mass_kg": 20.0, "force_sd_n": 0.21, "cop_sd_x_mm": 0.05,
+                               "cop_sd_y_mm": 0.06, "mean_velocity_mm_s": 1.2,
+                               "filter": "default: Butterworth low-pass 10 Hz"}
     empty = np.tile(OFFSETS, (40, 1)).astype(np.int32)
     return cal.tare(empty)
 

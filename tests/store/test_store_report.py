@@ -27,7 +27,7 @@ def test_html_report_is_self_contained_and_says_what_a_physician_needs(two_sessi
     assert not re.search(r'(src|href)="(https?:|file:|/)', page)  # nothing outside the file
     text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"base64,[A-Za-z0-9+/=]+", "", page)))
     for needle in ("athlete A17", later, "cai-screen", "sim-0001", "firmware 1.0.0",
-                   "Noise floor", "NOMINAL", "Left (n=2)", "Right (n=1)", "Asymmetry",
+                   "Noise floor", "dead weight 20 kg", "COP velocity 1.2 mm/s", "NOMINAL", "Left (n=2)", "Right (n=1)", "Asymmetry",
                    "Self-reported instability (left)", "Wright 2014", "Comparison with the athlete",
                    base, "worse, beyond MDC", "within measurement error", "BMC Pediatr",
                    "DPSI", "80 Hz", "landing kinetics", "not a diagnosis", "touch-down at 3.2 s"):
