@@ -51,18 +51,21 @@ def resolve_target(store, ref: str, trial: int | None = None) -> Target:
     """``ref`` is a session id (or prefix, or ``latest``) or an athlete code."""
     from rig.errors import RigError
 
+    exact_session = ref == "latest" or store.has_session(ref)
+    if not exact_session and store.athlete(ref) is not None:  # an athlete code beats an id prefix
+        if trial is not None:
+            raise RigError("--trial needs a session, not an athlete")
+        sids = [s["id"] for s in store.sessions(ref)]
+        if not sids:
+            raise RigError(f"athlete {ref} has no sessions yet")
+        return Target("athlete", sids, ref)
     try:
         sid = store.resolve_session(ref)
     except RigError as e:
-        if store.athlete(ref) is None:
-            raise RigError(f"{ref!r} is neither a session nor an athlete in {store.root} "
-                           "(see `rig sessions`)") from None
-        if trial is not None:
-            raise RigError("--trial needs a session, not an athlete") from None
-        sids = [s["id"] for s in store.sessions(ref)]
-        if not sids:
-            raise RigError(f"athlete {ref} has no sessions yet") from e
-        return Target("athlete", sids, ref)
+        if "ambiguous" in str(e):
+            raise
+        raise RigError(f"{ref!r} is neither a session nor an athlete in {store.root} "
+                       "(see `rig sessions`)") from None
     return Target("session", [sid], store.session(sid)["athlete"], trial)
 
 

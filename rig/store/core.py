@@ -162,6 +162,9 @@ class Store:
             c.execute("UPDATE sessions SET status = ?, finished_utc = COALESCE(finished_utc, ?)"
                       " WHERE id = ?", (status, utc_now(), self.resolve_session(sid)))
 
+    def has_session(self, sid: str) -> bool:
+        return bool(self._q("SELECT 1 FROM sessions WHERE id = ?", (sid,)))
+
     def resolve_session(self, ref: str) -> str:
         """A session id from ``ref``: an id, a unique id prefix, or ``latest``."""
         ref = (ref or "").strip()
