@@ -11,7 +11,6 @@ group (athlete code, protocol, condition, calibration, firmware, processing). A 
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 from matplotlib.image import imread
 
