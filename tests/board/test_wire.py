@@ -3,7 +3,7 @@ import pytest
 
 from rig.board import wire
 from rig.board.decoder import Decoder
-from tests.board.golden import golden_vectors
+from golden import golden_vectors
 
 VECTORS = golden_vectors()
 

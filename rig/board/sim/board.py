@@ -24,7 +24,7 @@ NOMINAL_CELL_POSITIONS_MM = np.array(
 # 4.3 mV / 980.665 N * 8388608 / 20 mV = 1839 counts per newton.
 NOMINAL_GAIN_COUNTS_PER_N = 1839.0
 NOISE_COUNTS_RMS = 150.0  # ~0.08 N per cell: HX711 at 80 SPS plus wiring, typical of DIY builds
-TIMER_TICK_US = 4  # the firmware's timestamp resolution (Timer1 at clk/64)
+TIMER_TICK_US = 1  # the firmware's timestamp resolution (Timer1, 1 us)
 FIRMWARE_VERSION = (1, 0, 0)
 ADC_HX711 = 1
 

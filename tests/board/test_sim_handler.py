@@ -81,7 +81,6 @@ def test_rate_sequence_and_timestamps_follow_the_board_clock():
     # the board runs at its own oscillator's rate, a little above nominal
     assert abs(np.mean(dt) - model.period_s) < 5e-6
     assert 80.0 <= 1 / np.mean(dt) <= 80 * 1.06 + 0.1
-    assert np.all(f.t_us % 4 == 0)  # 4 us timer tick
     assert c.d.stats.frames_lost == 0 and c.d.stats.crc_failures == 0
 
 
