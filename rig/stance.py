@@ -4,9 +4,11 @@ One convention shared by the runner (validity, time-to-boundary), the live view 
 the simulated athlete, so all three agree on where the base of support is. Board frame: origin
 at the board centre, x medio-lateral (+ right), y antero-posterior (+ forward), mm.
 
-* single leg (left or right): the stance foot centred on the board, where the four cells share
-  the load most evenly (best COP accuracy); the lifted foot hovers beside it.
 * bipedal: feet side by side, centres 100 mm either side of the midline (hip width, parallel).
+* single leg (left or right): the athlete stands on the bipedal marks and lifts the other foot,
+  so the stance foot stays on its own mark (x = -100 mm left, +100 mm right). The side of the
+  COP then tells which foot is down, so the runner can refuse a trial on the wrong foot, and a
+  touch-down of the lifted foot (on its own mark) moves the COP towards the midline.
 * tandem: heel to toe on the midline, the non-dominant (here: left) foot behind.
 
 Foot size defaults to an adult foot (250 x 95 mm, length x forefoot width); the runner accepts
@@ -27,9 +29,9 @@ def feet(stance: str, length_mm: float = FOOT_LENGTH_MM,
          width_mm: float = FOOT_WIDTH_MM) -> dict[str, Foot]:
     """The feet on the board for ``stance``: {"left": Foot, "right": Foot} (only those down)."""
     if stance == "single_left":
-        return {"left": Foot(length_mm, width_mm, 0.0, 0.0)}
+        return {"left": Foot(length_mm, width_mm, -BIPEDAL_HALF_SPACING_MM, 0.0)}
     if stance == "single_right":
-        return {"right": Foot(length_mm, width_mm, 0.0, 0.0)}
+        return {"right": Foot(length_mm, width_mm, BIPEDAL_HALF_SPACING_MM, 0.0)}
     if stance == "bipedal":
         return {"left": Foot(length_mm, width_mm, -BIPEDAL_HALF_SPACING_MM, 0.0),
                 "right": Foot(length_mm, width_mm, BIPEDAL_HALF_SPACING_MM, 0.0)}
@@ -50,10 +52,10 @@ def base_of_support(stance: str, length_mm: float = FOOT_LENGTH_MM,
     return Foot(y1 - y0, x1 - x0, (x0 + x1) / 2, (y0 + y1) / 2)
 
 
-def free_foot_touchdown_mm(stance: str, width_mm: float = FOOT_WIDTH_MM) -> tuple[float, float]:
-    """Where the lifted foot of a single-leg stance lands if it touches down (x, y mm)."""
+def free_foot_touchdown_mm(stance: str) -> tuple[float, float]:
+    """Where the lifted foot of a single-leg stance lands if it touches down: its own mark (mm)."""
     if stance == "single_left":
-        return (2.0 * width_mm, 0.0)      # the right foot comes down to the right
+        return (BIPEDAL_HALF_SPACING_MM, 0.0)
     if stance == "single_right":
-        return (-2.0 * width_mm, 0.0)
+        return (-BIPEDAL_HALF_SPACING_MM, 0.0)
     raise ValueError(f"{stance!r} is not a single-leg stance")
