@@ -127,6 +127,9 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
     is empty (nan) when nobody is on the board. Metadata and the link statistics are `#` lines.
     """
     out_path = Path(out)
+    if not out_path.parent.is_dir():
+        # before the board is opened: nothing to record yet, nothing to warn about
+        raise RigError(f"cannot write {out_path}: no such directory {out_path.parent}")
     with open_board(port) as link:
         h = link.hello
         cal, warnings = _calibration(link, calibration_path, raw_only)

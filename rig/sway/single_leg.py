@@ -34,7 +34,9 @@ from rig.sway.registry import register
 HERTEL = "Hertel, Olmsted-Kramer & Challis 2006, J Appl Biomech 22:67 (first-order variant)"
 KNAPP = "Knapp et al. 2011, J Athl Train 46:257 (% of range used, here of foot size)"
 FOOTLIFT = "Hertel et al. 2006 foot-lift; Chrintz et al. 1991 time in balance (board proxies)"
-TOUCHDOWN_SETTINGS = {"drop_fraction": 0.2, "jump_mm": 30.0, "jump_window_s": 0.05, "merge_s": 0.3}
+# merge_s: a touch-down shows as a COP jump towards the free foot and a jump back when it lifts
+# again (typically 0.3-1 s later); both jumps within merge_s are one event.
+TOUCHDOWN_SETTINGS = {"drop_fraction": 0.2, "jump_mm": 30.0, "jump_window_s": 0.05, "merge_s": 1.0}
 
 
 @dataclass(frozen=True)

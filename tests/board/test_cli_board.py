@@ -37,12 +37,20 @@ def test_info_on_the_simulated_board():
     assert "board id:" in p.stdout and "HX711" in p.stdout and "measured rate:" in p.stdout
 
 
+def read_csv(path):
+    """What a researcher does with numpy: skip the leading '#' block, names from the header row."""
+    lines = path.read_text().splitlines()
+    skip = next(i for i, l in enumerate(lines) if not l.startswith("#"))
+    return np.genfromtxt(path, delimiter=",", comments="#", names=True, skip_header=skip)
+
+
 def test_stream_writes_a_csv_numpy_reads(tmp_path):
     out = tmp_path / "x.csv"
     p = run("stream", "--port", "sim://?seed=1&speed=20", "--seconds", "5", "--out", str(out))
     assert p.returncode == 0, p.stderr
-    header = [l for l in out.read_text().splitlines() if not l.startswith("#")][0].split(",")
-    data = np.genfromtxt(out, delimiter=",", comments="#", names=True)
+    lines = out.read_text().splitlines()
+    header = [l for l in lines if not l.startswith("#")][0].split(",")
+    data = read_csv(out)
     assert header[:8] == ["t_s", "host_t_s", "seq", "raw_fl", "raw_fr", "raw_bl", "raw_br", "status"]
     assert 4.9 < data["t_s"][-1] < 5.0
     assert np.all(np.diff(data["seq"]) == 1)
@@ -56,7 +64,7 @@ def test_stream_unplugged_keeps_rows_and_exits_nonzero(tmp_path):
     p = run("stream", "--port", "sim://?seed=1&speed=20&disconnect_s=3", "--seconds", "10", "--out", str(out), "--raw-only")
     assert_one_line_error(p, "unplugged")
     assert str(out) in p.stderr
-    data = np.genfromtxt(out, delimiter=",", comments="#", names=True)
+    data = read_csv(out)
     assert len(data) > 150
     assert "# error: " in out.read_text()
 

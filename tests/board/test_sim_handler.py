@@ -118,7 +118,7 @@ def test_ideal_board_counts_are_the_bilinear_loads_exactly():
 def test_cells_have_unequal_gains_offsets_and_noise():
     m = SimBoardModel(seed=7)
     assert np.ptp(m.gains_counts_per_n) > 0.005 * NOMINAL_GAIN_COUNTS_PER_N
-    assert np.all(np.abs(m.gains_counts_per_n / NOMINAL_GAIN_COUNTS_PER_N - 1) <= 0.04)
+    assert np.all(np.abs(m.gains_counts_per_n / NOMINAL_GAIN_COUNTS_PER_N - 1) <= 0.04 + 1e-12)
     f = stream("sim://?seed=7&speed=20&person=0", 2.0, 20).frames()
     sd = f.raw.std(axis=0)
     assert np.all((sd > 50) & (sd < 400))
@@ -174,12 +174,13 @@ def test_corrupted_and_dropped_bytes_never_yield_bad_frames():
 
 
 def test_disconnect_raises_like_an_unplugged_device():
-    c = Client("sim://?seed=1&speed=20&disconnect_s=1")
+    # speed 5: START goes out well before the unplug at 1.5 board s (0.3 s of wall time)
+    c = Client("sim://?seed=1&speed=5&disconnect_s=1.5")
     c.until(lambda: any(p[0] == wire.T_HELLO for p in c.packets))
     c.send(wire.C_START)
     with pytest.raises(serial.SerialException):
         c.pump(2.0)
-    assert 0.5 < c.frames().t_s[-1] - c.frames().t_s[0] < 1.0
+    assert 0.8 < c.frames().t_s[-1] - c.frames().t_s[0] < 1.5
 
 
 @pytest.mark.parametrize("url,needle", [
