@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "calibrate": ("rig.cli.calibrate_cmd", "calibrate", "Guided calibration with known masses."),
     "check": ("rig.cli.calibrate_cmd", "check", "Spot-check the calibration before a session."),
     "run": ("rig.cli.run_cmd", "run", "Run a balance protocol with an athlete."),
-    "live": ("rig.cli.run_cmd", "live", "Live COP view of the board, no protocol."),
+    "live": ("rig.cli.live_cmd", "live", "Live COP view of the board, no protocol."),
     "demo": ("rig.cli.run_cmd", "demo", "The CAI screen on a simulated athlete: no board needed."),
     "recover": ("rig.cli.store_cmds", "recover", "Turn journals left by a crash into incomplete trials."),
     "sessions": ("rig.cli.store_cmds", "sessions", "List recorded sessions."),
