@@ -121,7 +121,9 @@ def sim_script_for(protocol, spares_per_single: int = 2) -> str:
         if c.kind == "landing":
             items += [f"hop_{c.side}:{c.lead_in_s + c.trial_duration_s + 3.0:g}"] * n
         else:
-            on = 1.6 + SETTLE_S + 0.8 + c.countdown_s + c.lead_in_s + c.trial_duration_s + 1.5
+            # stepping on and lifting the foot, holding it, countdown, lead-in, trial, and slack for
+            # one restarted countdown (a touch-down during it)
+            on = 1.6 + SETTLE_S + 0.8 + c.countdown_s + c.lead_in_s + c.trial_duration_s + 4.5
             items += [f"{c.stance}:{c.eyes}:{c.surface}:{on:.1f}"] * n
     return ",".join(items)
 
@@ -302,7 +304,10 @@ class Runner:
         """Zero the cells on an empty, steady board (asks the athlete to step off if needed)."""
         if first:
             self.ui.phase("Zeroing: keep the board empty")
-        ok = lambda b: self._steady_for(b, TARE_S) and (not first or self._looks_empty(b))
+        if first:
+            ok = lambda b: self._steady_for(b, TARE_S) and self._looks_empty(b)
+        else:   # the athlete has left: force near the last zero, and nothing moving
+            ok = lambda b: self._steady_for(b, TARE_S) and self._empty_for(b, TARE_S)
         self._wait(ok, None if first else "Step off the board")
         w = self.feed.buffer.since(self.feed.now_s - TARE_S)
         drift_n = float(np.mean(w.fz_n))

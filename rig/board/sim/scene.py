@@ -87,7 +87,7 @@ _FOAM = (1.4, 1.1)
 _CAI = (1.45, 1.15, 1.25)        # injured single-leg stance: (ML amp, AP amp, freq)
 # free-foot touch-downs per second of single-leg stance: healthy / injured side, EO / EC
 _TOUCHDOWN_RATE = {("healthy", "open"): 0.0, ("healthy", "closed"): 1 / 120.0,
-                   ("cai", "open"): 1 / 90.0, ("cai", "closed"): 1 / 25.0}
+                   ("cai", "open"): 1 / 120.0, ("cai", "closed"): 1 / 40.0}
 # hop landing: settling time constant (s) of the sway after impact
 _LAND_TAU_S = {"healthy": 0.35, "cai": 0.65}
 
@@ -483,10 +483,11 @@ def _timetable(opts, rng, person: Person) -> list[Segment]:
             continue
         prof = person.profile if seg.side == person.injured else "healthy"
         rate = _TOUCHDOWN_RATE[(prof, seg.eyes)]
-        span = min(seg.duration_s, 3600.0) - 2.5
+        # not before the stance is taken and held (~4.5 s in: stepping on, lifting the foot)
+        span = min(seg.duration_s, 3600.0) - 5.5
         if rate > 0 and span > 0:
             n = rng.poisson(rate * span)
-            for t0 in np.sort(rng.uniform(2.0, 2.0 + span, n)):
+            for t0 in np.sort(rng.uniform(4.5, 4.5 + span, n)):
                 seg.touchdowns.append((seg.start_s + float(t0), float(rng.uniform(0.3, 0.9))))
     for kind, t, arg in parse_events(opts["events"][-1]) if "events" in opts else []:
         seg = next((s for s in segments if s.start_s <= t < s.end_s), None)
