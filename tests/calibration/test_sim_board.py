@@ -76,6 +76,21 @@ def test_static_mass_anywhere_reads_within_1mm_and_half_a_percent(seed3_calibrat
     assert abs(nominal.sum(axis=1).mean() / (mass_kg * 9.80665) - 1) > 0.005 or np.hypot(*(nom_cop - [x_mm, y_mm])) > 1.0
 
 
+def test_load_option_through_the_serial_link_reads_the_mass_and_its_place(seed3_calibration):
+    """`sim://?load=KG@X,Y` end to end: link, decoder, calibration, COP (board offsets removed
+    by the calibration's own zero, as on a real board weighed straight after calibrating)."""
+    from rig.board.link import open_board
+    from rig.cop import cop_from_forces
+
+    cal = load_calibration(seed3_calibration[0])
+    with open_board(f"sim://?seed=3&person=0&load=45@-90,60&speed={SPEED}") as link:
+        link.start()
+        frames = link.wait_frames(300, timeout_s=30)
+    fz, x, y = cop_from_forces(cal.forces_n(frames.raw), cal.positions_mm)
+    assert abs(fz.mean() / (45 * 9.80665) - 1) < 0.005
+    assert np.hypot(x.mean() + 90, y.mean() - 60) < 1.0
+
+
 def test_check_passes_with_the_calibration_and_fails_with_nominal(capsys, seed3_calibration):
     path = str(seed3_calibration[0])
     code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
