@@ -1,0 +1,85 @@
+"""Protocols as data: the shipped files load; broken files give one line naming file and key."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rig.errors import ProtocolFileError
+from rig.protocols import ProtocolRefused, list_protocols, load_protocol
+
+SHIPPED = {"cai-screen", "single-leg-stance", "romberg", "bess", "hop-stabilization"}
+
+
+def test_every_shipped_protocol_loads_with_its_parameters():
+    ps = {p.name: p for p in list_protocols()}
+    assert SHIPPED <= set(ps)
+    sls = ps["single-leg-stance"]
+    assert {(c.stance, c.eyes) for c in sls.conditions} == {
+        (s, e) for s in ("single_left", "single_right") for e in ("open", "closed")}
+    assert all(c.trials == 3 and c.trial_duration_s == 10 for c in sls.conditions)
+    rom = ps["romberg"]
+    assert [(c.stance, c.eyes, c.trials, c.trial_duration_s) for c in rom.conditions] == [
+        ("bipedal", "open", 3, 30), ("bipedal", "closed", 3, 30)]
+    bess = ps["bess"]
+    assert len(bess.conditions) == 6 and all(c.eyes == "closed" and c.trial_duration_s == 20 for c in bess.conditions)
+    assert [c.surface for c in bess.conditions].count("foam") == 3 and bess.validity.error_candidates
+    assert ps["hop-stabilization"].min_rate_hz >= 500 and all(c.kind == "landing" for c in ps["hop-stabilization"].conditions)
+    scr = ps["cai-screen"].screening
+    assert scr.cait_cutoff == 25 and {b["value"] for b in scr.cait_bands} == {27, 24}
+    assert {r.measure for r in scr.balance} == {"ttb_mean_min_ml_s", "sd_ml_mm"}
+    assert len(ps["cai-screen"].sha256) == 64
+
+
+def test_demo_settings_and_side():
+    p = load_protocol("cai-screen")
+    d = p.for_demo()
+    assert d.demo and not p.demo
+    assert all(c.practice_trials == 0 and c.rest_s == 3.0 for c in d.conditions)
+    assert d.as_dict()["params"]["demo"] is True
+    b = load_protocol("bess").with_side("right")
+    assert [c.stance for c in b.conditions if c.side] == ["single_right", "single_right"]
+
+
+def test_rate_refusal_says_why():
+    with pytest.raises(ProtocolRefused, match=r"hop-stabilization needs .*500 Hz.*80 Hz.*impact"):
+        load_protocol("hop-stabilization").check_rate(80.0)
+    load_protocol("hop-stabilization").check_rate(1000.0)
+
+
+GOOD = (Path(__file__).resolve().parents[2] / "protocols" / "romberg.toml").read_text()
+
+
+@pytest.mark.parametrize("edit,key", [
+    (lambda s: s.replace('name = "romberg"\n', ""), "key name: missing"),
+    (lambda s: s.replace("trials = 3", 'trials = "three"'), "key defaults.trials: expected an integer"),
+    (lambda s: s.replace('stance = "bipedal"', 'stance = "one_leg"', 1), "key conditions[0].stance: expected one of"),
+    (lambda s: s.replace('"mean_velocity_mm_s"', '"wobble_mm"'), "key measures[0]: unknown measure 'wobble_mm'"),
+    (lambda s: s.replace("[validity]", "[validity]\nmax_wobble = 3"), "key validity.max_wobble: unknown rule"),
+    (lambda s: s.replace("trial_duration_s = 30.0", "trial_duration_s = 0.0"), "key defaults.trial_duration_s: expected >= 1"),
+    (lambda s: s.replace('eyes = "closed"', 'eyes = "shut"'), "key conditions[1].eyes"),
+    (lambda s: s + "\n[[conditions]\n", "not valid TOML"),
+    (lambda s: s.replace("[[conditions]]", "[[conditionz]]", 1), "key conditionz: unknown key"),
+])
+def test_broken_protocol_file_names_file_and_key(tmp_path, edit, key):
+    path = tmp_path / "broken.toml"
+    path.write_text(edit(GOOD))
+    with pytest.raises(ProtocolFileError) as e:
+        load_protocol(path)
+    msg = str(e.value)
+    assert str(path) in msg and key in msg and "\n" not in msg
+
+
+def test_unknown_protocol_name_lists_the_known_ones():
+    with pytest.raises(ProtocolFileError, match="no protocol named 'nope'.*cai-screen"):
+        load_protocol("nope")
+
+
+def test_cli_broken_protocol_is_one_line_and_nonzero(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text(GOOD.replace("trials = 3", "trials = -1"))
+    p = subprocess.run([sys.executable, "-m", "rig", "run", str(path), "--port", "sim://?seed=1", "--athlete", "X",
+                        "--data-dir", str(tmp_path / "d")], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken.toml" in lines[0] and "defaults.trials" in lines[0]
