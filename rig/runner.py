@@ -36,7 +36,9 @@ POLL_S = 1 / 30            # display rate: the loop wakes this often (wall time)
 SETTLE_S = 1.0             # stance held this long (board time) before the countdown
 TARE_S = 0.5               # empty-board window for zeroing
 EMPTY_N = 60.0             # below this total force (tared) nobody is on the board
-ON_FRACTION = 0.8          # on the board: total force above this share of body weight
+ON_FRACTION = 0.5          # on the board: total force above this share of body weight
+                           # (not more: a wrong entered mass must be caught by the weight rule,
+                           # not leave the runner waiting for an athlete who is already on)
 OFF_FRACTION = 0.2         # stepped off: total force below this share of body weight
 SIDE_MM = 40.0             # single-leg: COP at least this far towards the stance foot's mark
 LANDING_PRE_S = 0.5        # a landing trial keeps this much before the impact
@@ -443,27 +445,35 @@ class Runner:
 
         rec, self._rec = self._rec, None
         w = s.between(*window)
+        landing = cond.kind == "landing"
+        # a landing trial keeps the flight before the impact for the landing measures; the
+        # COP measures and the validity rules look at the time on the board, from the impact
+        on_board = w.since(window[0] + LANDING_PRE_S) if landing else w
         stats = self.link.stats.as_dict()
         lost = stats.get("frames_lost", 0) - self._stats0.get("frames_lost", 0)
         got = len(s)
         lost_fraction = lost / max(lost + got, 1)
         feet = stance_marks.feet(cond.stance, self.foot_length_mm, self.foot_width_mm)
-        reasons = check_trial(w.t_s - window[0], w.fz_n, w.x_mm, w.y_mm, condition=cond,
-                              rules=self.p.validity, body_weight_n=self.body_weight_n, feet=feet,
-                              lost_fraction=lost_fraction) if len(w) > 2 else \
+        reasons = check_trial(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm, on_board.y_mm,
+                              condition=cond, rules=self.p.validity, body_weight_n=self.body_weight_n,
+                              feet=feet, lost_fraction=lost_fraction) if len(on_board) > 2 else \
             ["no data in the trial window"]
         measures: dict[str, float] = {}
         processing: dict = {"tare_offset_counts": self.feed.cal.offset_counts.tolist(),
                             "lead_in_s": cond.lead_in_s, "window_s": list(window)}
         try:
-            opts = PreprocessOptions(lowpass_hz=self.p.lowpass_hz)
-            trace = preprocess(w.t_s, w.x_mm, w.y_mm, w.fz_n, opts)
-            processing.update(trace.processing)
-            support = (stance_marks.base_of_support(cond.stance, self.foot_length_mm, self.foot_width_mm))
             from rig.sway import compute_measures
+            from rig.sway.landing import landing_measures
 
-            measures = compute_measures(trace, foot=support, body_weight_n=self.body_weight_n,
-                                        landing_trial=cond.kind == "landing", entropy=False)
+            opts = PreprocessOptions(lowpass_hz=self.p.lowpass_hz)
+            trace = preprocess(on_board.t_s, on_board.x_mm, on_board.y_mm, on_board.fz_n, opts)
+            processing.update(trace.processing)
+            support = stance_marks.base_of_support(cond.stance, self.foot_length_mm, self.foot_width_mm)
+            measures = compute_measures(trace, foot=support, entropy=False,
+                                        body_weight_n=None if landing else self.body_weight_n)
+            if landing:
+                fs = (len(w) - 1) / (w.t_s[-1] - w.t_s[0])
+                measures.update(landing_measures(w.fz_n, fs, self.body_weight_n))
         except AnalysisError as e:
             reasons = reasons + [f"cannot analyse: {e}"]
         status = "valid" if not reasons else "invalid"
