@@ -152,7 +152,7 @@ class BoardFeed:
         self.cal = calibration
         self.next_index = 0
         self.buffer = Samples.empty()
-        self.lost_at_start = 0
+        self.recent: list[FrameBatch] = []     # the raw frames behind ``buffer``
 
     def poll(self) -> tuple[FrameBatch, Samples]:
         batch, self.next_index = self.link.frames(self.next_index)
@@ -160,9 +160,19 @@ class BoardFeed:
             return batch, Samples.empty()
         s = self.convert(batch)
         self.buffer = self.buffer.cat(s)
+        self.recent.append(batch)
         if len(self.buffer) and self.buffer.t_s[-1] - self.buffer.t_s[0] > BUFFER_S * 1.5:
             self.buffer = self.buffer.since(self.buffer.t_s[-1] - BUFFER_S)
+            first = self.buffer.t_s[0]
+            self.recent = [b for b in self.recent if b.t_s[-1] >= first]
         return batch, s
+
+    def frames_since(self, t0_s: float) -> FrameBatch:
+        """The raw frames received with board time >= ``t0_s`` (still in the rolling buffer)."""
+        if not self.recent:
+            return FrameBatch.concat([])
+        allf = FrameBatch.concat(self.recent)
+        return allf[int(np.searchsorted(allf.t_s, t0_s)):]
 
     def convert(self, batch: FrameBatch) -> Samples:
         forces = self.cal.forces_n(batch.raw)
@@ -241,11 +251,12 @@ class Runner:
                 if until(buf):
                     return
 
-    def _wait_board_s(self, seconds: float, text, tail_s: float = 5.0, abort_if=None):
-        """Let ``seconds`` of board time pass, showing ``text(remaining_s)``; True if completed."""
+    def _wait_board_s(self, seconds: float, text, tail_s: float = 5.0, abort_if=None, t0_s=None):
+        """Let ``seconds`` of board time pass from ``t0_s`` (default: now), showing
+        ``text(remaining_s)``; True if completed, False if ``abort_if(buffer)`` came first."""
         while not len(self.feed.buffer):
             self._tick()
-        t0 = self.feed.now_s
+        t0 = self.feed.now_s if t0_s is None else t0_s
         last_whole = None
         while True:
             self._tick()
@@ -292,6 +303,30 @@ class Runner:
             if not np.all(np.isfinite(x)) or np.any(np.sign(mark) * x < SIDE_MM):
                 return False
         return True
+
+    def _stance_mask(self, w: Samples, cond) -> np.ndarray:
+        """Per sample: weight on the board, and for single-leg stances the COP over the foot."""
+        ok = w.fz_n >= (ON_FRACTION * self.body_weight_n if self.body_weight_n else 200.0)
+        if cond.side:
+            mark = stance_marks.feet(cond.stance)[cond.side].centre_x_mm
+            with np.errstate(invalid="ignore"):
+                ok &= np.isfinite(w.x_mm) & (np.sign(mark) * w.x_mm >= SIDE_MM)
+        return ok
+
+    def _ready_at(self, buf: Samples, cond) -> float | None:
+        """Board time at which the stance had been held for SETTLE_S (None: not yet).
+
+        Taken from the samples, not from when the loop noticed, so the countdown and the
+        trial window do not depend on the host's timing (same data, same trial)."""
+        if not len(buf):
+            return None
+        ok = self._stance_mask(buf, cond)
+        if not ok[-1]:
+            return None
+        bad = np.flatnonzero(~ok)
+        start = buf.t_s[bad[-1] + 1] if bad.size else buf.t_s[0]
+        ready = float(start) + SETTLE_S
+        return ready if buf.t_s[-1] >= ready else None
 
     def _wrong_foot(self, buf: Samples, cond) -> bool:
         if not cond.side or not len(buf):
@@ -346,9 +381,10 @@ class Runner:
             if self._wrong_foot(buf, cond) and not warned:
                 self.ui.message(f"wrong foot: stand on the {cond.side} foot", "warn")
                 warned = True
-            return self._in_stance(buf, cond, SETTLE_S)
+            return self._ready_at(buf, cond) is not None
 
         self._wait(ready)
+        return self._ready_at(self.feed.buffer, cond)
 
     @staticmethod
     def _instruction(cond) -> str:
@@ -369,13 +405,15 @@ class Runner:
         else:
             while True:
                 self._weigh(cond)
-                self._take_stance(cond)
+                t_ready = self._take_stance(cond)
                 left = lambda b: not self._in_stance(b, cond, 0.3)
-                if self._wait_board_s(cond.countdown_s, lambda s: f"{label}: {s}", abort_if=left):
+                if self._wait_board_s(cond.countdown_s, lambda s: f"{label}: {s}", abort_if=left,
+                                      t0_s=t_ready):
                     break
                 self.ui.message("stance lost during the countdown: again", "warn")
             self.ui.beep()
-            samples, window, rec_t0 = self._record_static(cond, index, practice, label)
+            samples, window, rec_t0 = self._record_static(cond, index, practice, label,
+                                                          t_ready + cond.countdown_s)
         return self._finish_trial(cond, index, practice, samples, window)
 
     def _begin_recording(self, cond, index, practice):
@@ -385,11 +423,14 @@ class Runner:
                                            stats_source=lambda: self.link.stats.as_dict())
         return self._rec
 
-    def _record_static(self, cond, index, practice, label):
+    def _record_static(self, cond, index, practice, label, t0: float):
+        """Record from board time ``t0`` (the end of the countdown; frames since are journaled)."""
         rec = self._begin_recording(cond, index, practice)
-        t0 = self.feed.now_s
+        early = self.feed.frames_since(t0)
+        if len(early):
+            rec.append(early)
         total = cond.lead_in_s + cond.trial_duration_s
-        collected = Samples.empty()
+        collected = self.feed.buffer.since(t0)
         self.ui.phase(f"{label}: recording")
         stepped_off_at = None
         while True:
@@ -594,6 +635,8 @@ def condition_means(trials: list[TrialResult]) -> dict[str, dict[str, float]]:
         keys = set.intersection(*(set(m) for m in ms))
         out[name] = {k: float(np.mean([m[k] for m in ms])) for k in sorted(keys)}
         out[name]["valid_trials"] = float(len(ms))
+        if len(ms) > 1:     # trial-to-trial SD: the screen weighs side differences against it
+            out[name]["trial_sd"] = {k: float(np.std([m[k] for m in ms], ddof=1)) for k in sorted(keys)}
     return out
 
 

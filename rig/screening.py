@@ -8,8 +8,10 @@ Components, per ankle (thresholds and references come from the protocol's ``[scr
 (b) history: an ankle sprain and repeated giving way on that side (IAC, Gribble 2014);
 (c) instrumented balance: the eyes-closed single-leg measures named in the protocol (e.g.
     time-to-boundary ML, COP ML SD) worse on this side than on the other side by more than
-    the measure's minimal detectable change (MDC), and/or worse than the athlete's own
-    baseline by more than the MDC;
+    the measure's minimal detectable change (MDC), and by more than this session's own
+    trial-to-trial error (1.96 x the standard error of the difference of the two sides' trial
+    means) when that is larger, and/or worse than the athlete's own baseline by more than the
+    MDC;
 (d) optionally the weight-bearing lunge: this side shorter than the other by more than the
     protocol's limit (Powden 2015: MDC 1.9 cm), "beyond measurement error".
 
@@ -129,9 +131,13 @@ def screen(rules, entries: ClinicalEntries | None, side_measures: dict, baseline
             if _finite(v) and _finite(o):
                 any_value = True
                 diff = (o - v) if r.worse == "lower" else (v - o)
-                ok = diff > mdc.threshold(o)
-                thr_text = (f"{r.worse} than the other side ({_fmt(o)}) by more than "
-                            f"{_fmt(mdc.threshold(o))}, the MDC ({_mdc_short(mdc)})")
+                limit, why = mdc.threshold(o), f"the MDC ({_mdc_short(mdc)})"
+                noise = _trial_error(side_measures, s, other, r.measure)
+                if noise is not None and noise > limit:
+                    limit, why = noise, ("this session's trial-to-trial error (1.96 x SE of the "
+                                         f"difference; larger than the MDC, {_mdc_short(mdc)})")
+                ok = diff > limit
+                thr_text = f"{r.worse} than the other side ({_fmt(o)}) by more than {_fmt(limit)}, {why}"
             comps.append({"component": f"{r.measure}, eyes closed, vs other side", "side": s,
                           "value": _fmt(v) if _finite(v) else None, "threshold": thr_text, "met": ok,
                           "reference": r.reference})
@@ -170,6 +176,21 @@ def screen(rules, entries: ClinicalEntries | None, side_measures: dict, baseline
         "components": [{k: ("" if v is None else v) for k, v in c.items()} for c in comps],
     }
     return ScreeningResult(comps, flags, conclusion, instrumented, summary)
+
+
+def _trial_error(side_measures: dict, a: str, b: str, measure: str) -> float | None:
+    """1.96 x the standard error of the difference of two sides' trial means (None if unknown).
+
+    A side difference smaller than this could come from trial-to-trial variation alone."""
+    terms = []
+    for side in (a, b):
+        m = side_measures.get(side, {})
+        sd = (m.get("trial_sd") or {}).get(measure)
+        n = m.get("valid_trials")
+        if not (_finite(sd) and _finite(n) and n >= 2):
+            return None
+        terms.append(sd * sd / n)
+    return 1.96 * math.sqrt(sum(terms))
 
 
 def _mdc_short(m: Mdc) -> str:
