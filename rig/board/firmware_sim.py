@@ -225,13 +225,83 @@ def _last_json(lines: list[str]) -> dict | None:
     return None
 
 
-def run_firmware_sim_cli(elf: str | None, echo: Callable[..., None]) -> None:
-    """``rig sim --firmware [ELF]``: print the pty path first, then run until SIGINT/SIGTERM."""
+class WorldFeed:
+    """The Python simulated world (a person, loads, a replay) standing on the simulated firmware.
+
+    Every ``period_s`` of wall time (the harness runs in real time) the forces of the
+    ``sim://`` URL's scene at that moment go through the board model of the URL's seed (cell
+    gains, offsets, noise, wiring faults) and are sent to the four emulated HX711 chips as raw
+    counts, so the firmware converts what the athlete does. The firmware sets the sample
+    times; the feed sets the values the chips hold, updated at 200 Hz (finer than the HX711's
+    80 Hz). Options that belong to the pure-Python link (speed, corrupt, drop, disconnect_s,
+    reset_s) do not apply to the firmware and are refused.
+    """
+
+    NOT_FOR_FIRMWARE = ("speed", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz")
+
+    def __init__(self, sim: "FirmwareSim", url: str, period_s: float = 0.005):
+        from urllib.parse import parse_qs, urlsplit
+
+        import numpy as np
+
+        from rig.board.sim.board import SimBoardModel
+        from rig.board.sim.protocol_sim import _scene_builder, known_options
+
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "sim":
+            raise RigError(f"rig sim --firmware: expected a sim:// URL for the world, got {url!r}")
+        opts = parse_qs(parts.query, keep_blank_values=True)
+        known = known_options() or set()
+        bad = sorted(k for k in opts if k not in known or k in self.NOT_FOR_FIRMWARE)
+        if bad:
+            raise RigError(f"rig sim --firmware: option {bad[0]!r} does not apply to the firmware simulator")
+        try:
+            self.model = SimBoardModel.from_options(opts)
+            self.scene = _scene_builder(opts)(opts, np.random.default_rng([self.model.seed, 0x5CE4E]),
+                                              self.model.positions_mm)
+        except (ValueError, OSError) as e:
+            raise RigError(str(e)) from None
+        self.np = np
+        self.sim, self.period_s = sim, period_s
+        self.stop_event = threading.Event()
+        self.t0 = time.monotonic()
+        self.sent = 0
+        self.thread = threading.Thread(target=self._run, daemon=True, name="bbsim-world")
+        self.thread.start()
+
+    def _run(self) -> None:
+        np = self.np
+        k = 0
+        while not self.stop_event.is_set() and self.sim.running:
+            t = time.monotonic() - self.t0
+            forces = self.scene.forces_n(np.array([t]))
+            raw, _ = self.model.counts(forces, np.array([t]), np.array([k]))
+            try:
+                self.sim.set_raw(raw[0].tolist())
+            except PortError:
+                return
+            self.sent += 1
+            k += 1
+            self.stop_event.wait(self.period_s)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(1.0)
+
+
+def run_firmware_sim_cli(elf: str | None, echo: Callable[..., None], url: str | None = None) -> None:
+    """``rig sim --firmware [ELF] [URL]``: print the pty path first, then run until stopped.
+
+    With a ``sim://`` URL, the simulated world of that URL stands on the board (``WorldFeed``).
+    """
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         sim = FirmwareSim(elf, realtime=True)
+        feed = None
         try:
+            if url is not None:
+                feed = WorldFeed(sim, url)
             echo(sim.port)
             sys.stdout.flush()
             echo(f"board firmware {sim.elf} running in simavr on {sim.port}; Ctrl-C to stop", err=True)
@@ -239,6 +309,8 @@ def run_firmware_sim_cli(elf: str | None, echo: Callable[..., None]) -> None:
                 stop.wait(0.2)
             died = not sim.running
         finally:
+            if feed is not None:
+                feed.stop()
             stats = sim.close()
         echo(json.dumps(stats), err=True)
         if died and not stop.is_set():

@@ -38,12 +38,19 @@ def sim(url, firmware):
 
     The first line printed is the device path; give it to any program as a serial port,
     e.g. `rig info --port /dev/pts/5` in a second terminal. URL is a sim:// URL whose
-    options choose the board and the athlete on it (below).
+    options choose the board and the athlete on it (below). With --firmware, the real
+    firmware runs in simavr and the URL's world (person, loads, replay; not speed or link
+    faults) stands on its four emulated HX711 chips.
     """
     if firmware is not None:
         from rig.board.firmware_sim import run_firmware_sim_cli
 
-        run_firmware_sim_cli(None if firmware == "auto" else firmware, click.echo)
+        if firmware.lower().startswith("sim://"):   # `--firmware sim://...`: the URL, default ELF
+            firmware, url = "auto", firmware
+
+        # the world (a person, loads, a replay) of a sim:// URL stands on the firmware's board
+        world = url if url not in ("sim://", "sim://?") else None
+        run_firmware_sim_cli(None if firmware == "auto" else firmware, click.echo, world)
         return
     if not url.lower().startswith("sim://"):
         raise PortError(f"rig sim: expected a sim:// URL, got {url!r}")

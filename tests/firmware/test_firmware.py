@@ -282,3 +282,29 @@ def test_full_rate_reads_every_conversion(built, tmp_path):
     assert stats["streaming_cpu_busy"] < 0.5
     # 27-byte frames at 80 Hz over 500 kbaud 8N1: ~4.3 % of the link
     assert 0.03 < stats["uart_load"] < 0.06
+
+
+# -- the Python simulated world standing on the firmware's board -----------------------------
+def test_world_feed_puts_the_simulated_world_on_the_firmware(built):
+    """`rig sim --firmware URL`: loads and a person from the sim:// URL reach the firmware's
+    HX711 chips through the board model, and come back through the firmware's frames."""
+    from rig.board.firmware_sim import WorldFeed
+    from rig.board.sim.board import NOMINAL_GAIN_COUNTS_PER_N
+
+    kg, x, y, half = 40.0, 60.0, -90.0, 180.0
+    with FirmwareSim(realtime=True, extra_args=("--max-wall-s", "60")) as s:
+        feed = WorldFeed(s, f"sim://?ideal=1&person=0&load={kg}@{x},{y}")
+        try:
+            with BoardLink(s.port) as lk:
+                lk.start()
+                frames = lk.wait_frames(60, timeout_s=20)
+        finally:
+            feed.stop()
+    w = kg * 9.80665
+    expect = w * np.array([(0.5 - x / (2 * half)) * (0.5 + y / (2 * half)), (0.5 + x / (2 * half)) * (0.5 + y / (2 * half)),
+                           (0.5 - x / (2 * half)) * (0.5 - y / (2 * half)), (0.5 + x / (2 * half)) * (0.5 - y / (2 * half))])
+    late = frames.raw[20:]            # once the first values have been fed
+    np.testing.assert_array_equal(late, np.tile(np.rint(expect * NOMINAL_GAIN_COUNTS_PER_N), (len(late), 1)))
+    assert feed.sent > 50
+    with pytest.raises(Exception, match="does not apply"):
+        WorldFeed(None, "sim://?speed=20")
