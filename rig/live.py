@@ -56,6 +56,22 @@ def _ellipse_xy(x: np.ndarray, y: np.ndarray, n: int = 100):
     return (cx + ex * np.cos(ang) - ey * np.sin(ang), cy + ex * np.sin(ang) + ey * np.cos(ang))
 
 
+def _window_class(QtWidgets):
+    """A QWidget that tells the view when the user closes it (a subclass, not a patched
+    instance method: shiboken keeps an overridden virtual alive only on a real subclass)."""
+
+    class _Window(QtWidgets.QWidget):
+        def __init__(self, on_close):
+            super().__init__()
+            self._on_close_cb = on_close
+
+        def closeEvent(self, event):  # noqa: N802 (Qt's name)
+            self._on_close_cb()
+            event.accept()
+
+    return _Window
+
+
 class LiveView:
     """The window. See the module docstring; methods are called from the caller's loop."""
 
@@ -67,11 +83,10 @@ class LiveView:
         self.pg, self.QtCore = pg, QtCore
         self.app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
-        self.win = QtWidgets.QWidget()
+        self._closed = False
+        self.win = _window_class(QtWidgets)(self._on_close)
         self.win.setWindowTitle(title)
         self.win.resize(1000, 560)
-        self._closed = False
-        self.win.closeEvent = self._on_close
         layout = QtWidgets.QHBoxLayout(self.win)
 
         self.plot = pg.PlotWidget()
@@ -117,9 +132,8 @@ class LiveView:
         self.process_events()
 
     # -- what the caller sets --------------------------------------------------------------------
-    def _on_close(self, event):
+    def _on_close(self) -> None:
         self._closed = True
-        event.accept()
 
     @property
     def is_closed(self) -> bool:
@@ -190,6 +204,10 @@ class LiveView:
         self.app.processEvents()
 
     def save_png(self, path) -> None:
+        if self.win is None:
+            from rig.errors import RigError
+
+            raise RigError(f"cannot write the snapshot {path}: the live view is closed")
         self.process_events()
         if not self.win.grab().save(str(path)):
             from rig.errors import RigError
@@ -197,7 +215,19 @@ class LiveView:
             raise RigError(f"cannot write the snapshot {path}")
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self.win.close()
-        self.process_events()
+        """Close and delete the window now, on the Qt side, in a controlled order: leaving
+        Qt objects to Python's garbage collector later crashed the process (segfault)."""
+        if self.win is None:
+            return
+        from pyqtgraph.Qt import QtCore
+
+        self._closed = True
+        win, self.win = self.win, None
+        win.close()
+        win.deleteLater()
+        self.app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+        self.app.processEvents()
+        for name in ("plot", "bars", "bar_item", "old", "tail", "ellipse", "dot", "label", "phase_label",
+                     "timer_label", "msg_label", "force_label"):
+            setattr(self, name, None)
+        self.feet_items = []
