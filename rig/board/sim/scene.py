@@ -39,6 +39,7 @@ import numpy as np
 from scipy import signal
 
 from rig import stance as stance_marks
+from rig.board.sim.board import _float_opt
 from rig.board.sim.calibration_scene import distribute
 
 G_M_S2 = 9.80665
@@ -107,16 +108,8 @@ def _choice(opts, name, allowed, default):
 
 
 def _num(opts, name, default, lo, hi):
-    if name not in opts:
-        return default
-    raw = opts[name][-1]
-    try:
-        v = float(raw)
-    except ValueError:
-        raise ValueError(f"sim://: option {name}={raw!r} is not a number") from None
-    if not (np.isfinite(v) and lo <= v <= hi):
-        raise ValueError(f"sim://: option {name}={raw} outside {lo:g}..{hi:g}")
-    return v
+    """A numeric option within lo..hi (the board model's parser: same messages)."""
+    return _float_opt(opts, name, default, lo, hi)
 
 
 # ----------------------------------------------------------------------------- the timetable
