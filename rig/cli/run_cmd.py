@@ -55,6 +55,8 @@ def _make_ui(live: bool, snapshot):
         if snapshot:
             raise RigError("--snapshot needs the live view: install the GUI extra (pip install -e '.[gui]')")
         click.echo("No live view (PySide6/pyqtgraph not installed): text only.")
+    elif live:
+        click.echo("No display found: text only (the live view needs a screen; --snapshot works without).")
     return HeadlessUI()
 
 
