@@ -517,6 +517,16 @@ class Runner:
                 measures.update(landing_measures(w.fz_n, fs, self.body_weight_n))
         except AnalysisError as e:
             reasons = reasons + [f"cannot analyse: {e}"]
+        if getattr(self.p.validity, "error_candidates", False) and self.body_weight_n and len(on_board) > 10:
+            from rig.validity import bess_error_candidates
+
+            cands = bess_error_candidates(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm,
+                                          on_board.y_mm, condition=cond, body_weight_n=self.body_weight_n,
+                                          feet=feet)
+            processing["error_candidates"] = cands
+            if cands:   # the board proposes, the clinician scores (eyes, hands are not visible to it)
+                self.ui.message(f"{len(cands)} error candidate(s) for the clinician to confirm: " + "; ".join(
+                    f"{c['t_s']:.1f} s {c['kind']}" for c in cands), "info")
         status = "valid" if not reasons else "invalid"
         tid = rec.finish(status, reasons, stats, window, measures, processing)
         if self.snapshot:

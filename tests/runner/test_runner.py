@@ -147,3 +147,17 @@ def test_snapshot_shows_the_trace_over_the_stance_foot(capsys, tmp_path, one_tri
     # the left foot's mark is left of the board centre: so is the trace
     assert np.median(xs) < plot_w * 0.5
     assert (tmp_path / "snap-01-single_left_eyes_open.png").exists()
+
+
+def test_bess_proposes_error_candidates_for_the_clinician(capsys, tmp_path):
+    """A touch-down in the BESS single-leg condition is an error candidate, not an invalid trial."""
+    code, out, err = rig(capsys, "run", "bess", "--short", "--port",
+                         "sim://?seed=4&mass_kg=70&speed=20&events=touchdown@37:0.6", "--athlete", "B1", "--no-live",
+                         "--yes", "--mass-kg", "70", "--data-dir", str(tmp_path / "d"))
+    assert code == 0, err
+    with Store.open(tmp_path / "d") as s:
+        trials = s.session("latest")["trials"]
+    assert len(trials) == 6 and all(t["status"] == "valid" for t in trials), [t["reasons"] for t in trials]
+    cands = [c for t in trials for c in t["processing"].get("error_candidates", [])]
+    assert any(c["kind"] == "step or touch-down" for c in cands)
+    assert "error candidate(s) for the clinician to confirm" in out
