@@ -161,3 +161,33 @@ def test_bess_proposes_error_candidates_for_the_clinician(capsys, tmp_path):
     cands = [c for t in trials for c in t["processing"].get("error_candidates", [])]
     assert any(c["kind"] == "step or touch-down" for c in cands)
     assert "error candidate(s) for the clinician to confirm" in out
+
+
+def test_ctrl_c_mid_trial_stops_cleanly_and_keeps_the_trial(tmp_path, one_trial):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "rig", "run", one_trial, "--port",
+                          "sim://?seed=4&mass_kg=70&speed=2", "--athlete", "C1", "--no-live", "--yes",
+                          "--mass-kg", "70", "--data-dir", str(tmp_path / "d")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = ""
+    deadline = time.monotonic() + 60
+    while "recording" not in out and time.monotonic() < deadline:   # wait for the trial to start
+        line = p.stdout.readline()
+        if not line:
+            break
+        out += line
+    assert "recording" in out, out
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    rest, err = p.communicate(timeout=30)
+    assert p.returncode == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: stopped by the operator (Ctrl-C)")
+    with Store.open(tmp_path / "d") as s:
+        ses = s.session("latest")
+    assert ses["status"] == "incomplete"
+    t = ses["trials"][0]
+    assert t["status"] == "incomplete" and t["n_frames"] > 10 and "Ctrl-C" in " ".join(t["reasons"])
