@@ -406,7 +406,9 @@ class Runner:
             while True:
                 self._weigh(cond)
                 t_ready = self._take_stance(cond)
-                left = lambda b: not self._in_stance(b, cond, 0.3)
+                # every sample since the stance was ready, not just the latest: at a fast
+                # simulated speed a short touch-down can fall between two polls
+                left = lambda b, t=t_ready: not np.all(self._stance_mask(b.since(t), cond))
                 if self._wait_board_s(cond.countdown_s, lambda s: f"{label}: {s}", abort_if=left,
                                       t0_s=t_ready):
                     break
