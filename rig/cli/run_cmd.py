@@ -73,9 +73,14 @@ def _entries(protocol, given: dict, interactive: bool):
                    ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", float),
                    ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", float))
         for key, text, typ in prompts:
-            if vals.get(key) is None:
-                v = click.prompt(text, default="", show_default=False, type=click.STRING)
-                vals[key] = None if v.strip() == "" else click.types.convert_type(typ)(v)
+            while vals.get(key) is None:
+                v = click.prompt(text, default="", show_default=False, type=click.STRING).strip()
+                if v == "":
+                    break                       # not done: the screen says it is missing
+                try:
+                    vals[key] = click.types.convert_type(typ)(v)
+                except click.BadParameter as e:
+                    click.echo(f"  {e.format_message()}; try again (empty: not done)")
     return ClinicalEntries(**{k: v for k, v in vals.items() if v is not None})
 
 

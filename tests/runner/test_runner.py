@@ -191,3 +191,26 @@ def test_ctrl_c_mid_trial_stops_cleanly_and_keeps_the_trial(tmp_path, one_trial)
     assert ses["status"] == "incomplete"
     t = ses["trials"][0]
     assert t["status"] == "incomplete" and t["n_frames"] > 10 and "Ctrl-C" in " ".join(t["reasons"])
+
+
+def test_missing_clinician_entries_are_prompted_for_on_a_terminal():
+    """Interactive use: what the options did not give is asked for; empty means not done."""
+    import click
+    from click.testing import CliRunner
+
+    from rig.cli.run_cmd import _entries
+    from rig.protocols import load_protocol
+
+    got = {}
+
+    @click.command()
+    def ask():
+        got["e"] = _entries(load_protocol("cai-screen"), {"cait_left": 19}, interactive=True)
+
+    r = CliRunner().invoke(ask, input="31\n27\nleft\nnone\n9.5\n\n")   # 31 is out of range: asked again
+    assert r.exit_code == 0, r.output
+    e = got["e"]
+    assert (e.cait_left, e.cait_right, e.sprain_history, e.giving_way) == (19, 27, "left", "none")
+    assert e.lunge_left_cm == 9.5 and e.lunge_right_cm is None
+    assert "CAIT total, left" not in r.output and "CAIT total, right" in r.output
+    assert "try again" in r.output
