@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.board.frames import FrameBatch
-from rig.journal import JournalWriter, read_journal
+from rig.frames import FrameBatch
+from rig.store.journal import JournalWriter, read_journal
 from rig.store import Store
 
 

@@ -11,8 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
-from rig.live import LiveView  # noqa: E402
-from rig.stance import feet  # noqa: E402
+from rig.gui.live import LiveView  # noqa: E402
+from rig.engine.stance import feet  # noqa: E402
 
 
 def main():

@@ -20,8 +20,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.signal import lfilter  # noqa: E402
 
-from rig.preprocess import preprocess  # noqa: E402
-from rig.sway import compute_measures, nonlinear  # noqa: E402
+from rig.engine.preprocess import preprocess  # noqa: E402
+from rig.engine.sway import compute_measures, nonlinear  # noqa: E402
 
 
 def synthetic_trial(seed: int, fs: float = 100.0, seconds: float = 60.0):

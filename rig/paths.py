@@ -31,5 +31,21 @@ def data_dir(explicit: str | os.PathLike | None = None, create: bool = True) -> 
 
 
 def source_root() -> Path:
-    """The checkout root (where ``protocols/`` and ``calibration/`` ship)."""
+    """The checkout root (where ``firmware/`` lives in a clone; not present in a wheel)."""
     return Path(__file__).resolve().parent.parent
+
+
+def shipped_dir(name: str) -> Path:
+    """The shipped ``protocols`` or ``calibration`` folder.
+
+    In a wheel they are package data under ``rig/data/`` (copied there from the repository's
+    top-level folders at build time, see ``setup.py``); in a checkout or an editable install
+    they are the top-level folders themselves. Read with ``importlib.resources`` so a zipped or
+    relocated install works too.
+    """
+    from importlib.resources import files
+
+    packaged = files("rig") / "data" / name
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return source_root() / name

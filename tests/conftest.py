@@ -26,3 +26,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "hardware" in item.keywords:
             item.add_marker(skip)
+
+
+# The tests open simulated boards (sim://) through pyserial: register the simulated world.
+import rig.sim  # noqa: E402,F401

@@ -1,10 +1,5 @@
-"""The board link: wire format, decoder, serial link, discovery and the simulated board.
+"""Real hardware only: the wire format, the decoder, the serial link and port discovery.
 
-Importing this package registers the ``sim://`` URL scheme with pyserial, so
-``serial.serial_for_url("sim://?seed=1")`` opens a simulated board.
+The simulated board lives in ``rig.sim``; nothing here imports it. The command line registers
+the ``sim://`` URL scheme with pyserial when a ``sim://`` port is given (``rig.cli.options``).
 """
-import serial
-
-_SIM_PACKAGE = "rig.board.sim"
-if _SIM_PACKAGE not in serial.protocol_handler_packages:
-    serial.protocol_handler_packages.append(_SIM_PACKAGE)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rig.board import wire
-from rig.board.frames import DecoderStats, FrameBatch
+from rig.frames import DecoderStats, FrameBatch
 
 _NEED_MORE = 0
 _VALID = 1

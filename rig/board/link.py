@@ -15,10 +15,9 @@ from typing import Callable
 
 import serial
 
-import rig.board  # noqa: F401  (registers sim://)
 from rig.board import wire
 from rig.board.decoder import Decoder
-from rig.board.frames import DecoderStats, FrameBatch
+from rig.frames import DecoderStats, FrameBatch
 from rig.errors import BoardError, DisconnectError, PortError, RigError
 
 ENV_PORT = "RIG_PORT"

@@ -1,18 +1,18 @@
 """The board's noise floor: a still dead weight processed exactly like a trial (science.md 6.4).
 
-COP from the calibrated forces (``rig.cop``), the default preprocessing (``rig.preprocess``:
+COP from the calibrated forces (``rig.engine.cop``), the default preprocessing (``rig.engine.preprocess``:
 uniform grid, 10 Hz zero-lag Butterworth, mean removed) and the standard measures
-(``rig.sway``), so the figures are directly comparable with patient measures.
+(``rig.engine.sway``), so the figures are directly comparable with patient measures.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from rig.cop import cop_from_forces
-from rig.preprocess import PreprocessOptions, preprocess
-from rig.sway.compute import SETTINGS, compute_measures
+from rig.engine.cop import cop_from_forces
+from rig.engine.preprocess import PreprocessOptions, preprocess
+from rig.engine.sway.compute import SETTINGS, compute_measures
 
-# measures kept with the calibration: name in the file -> name in rig.sway
+# measures kept with the calibration: name in the file -> name in rig.engine.sway
 KEPT = {
     "cop_sd_x_mm": "sd_ml_mm",
     "cop_sd_y_mm": "sd_ap_mm",

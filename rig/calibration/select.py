@@ -16,14 +16,14 @@ from rig.calibration.blob import blob_warnings
 from rig.calibration.model import Calibration
 from rig.calibration.tomlio import load_calibration
 from rig.errors import CalibrationError
-from rig.paths import data_dir, source_root
+from rig.paths import data_dir, shipped_dir, source_root
 
 DEFAULT_MAX_AGE_DAYS = 180.0
 ENV_MAX_AGE = "RIG_CALIBRATION_MAX_AGE_DAYS"
 
 
 def nominal_path() -> Path:
-    return source_root() / "calibration" / "nominal.toml"
+    return shipped_dir("calibration") / "nominal.toml"
 
 
 def search_dirs() -> list[Path]:

@@ -12,7 +12,7 @@ from rig.errors import AnalysisError, RigError
 def _foot(value: str | None):
     if not value:
         return None
-    from rig.sway import Foot
+    from rig.engine.sway import Foot
     try:
         length, width, cx, cy = (float(v) for v in value.split(","))
     except ValueError:
@@ -24,9 +24,9 @@ def _foot(value: str | None):
 def analyse_file(path: str, filter_name: str, foot=None, body_weight_n=None,
                  landing=False) -> dict:
     """Read, preprocess and measure one trace file; returns the measures and the processing."""
-    from rig.preprocess import PreprocessOptions, preprocess
-    from rig.sway import SETTINGS, compute_measures
-    from rig.traceio import read_trace
+    from rig.engine.preprocess import PreprocessOptions, preprocess
+    from rig.engine.sway import SETTINGS, compute_measures
+    from rig.io.traces import read_trace
 
     raw = read_trace(path)
     try:
@@ -78,7 +78,7 @@ def _describe_processing(p: dict) -> str:
 
 
 def _table(result: dict) -> str:
-    from rig.sway import MEASURES
+    from rig.engine.sway import MEASURES
     lines = [f"{result['path']}", f"  processing: {_describe_processing(result['processing'])}"]
     width = max(len(k) for k in result["measures"])
     for key, val in result["measures"].items():

@@ -30,11 +30,11 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path):
     The board must be empty for the first half second (it is zeroed then). Time is board
     time, so --seconds means board seconds even on a simulated board running faster.
     """
-    from rig import stance as marks
+    from rig.engine import stance as marks
     from rig.board.link import open_board
     from rig.calibration import calibration_for
     from rig.cli.run_cmd import _make_ui
-    from rig.runner import BoardFeed, Samples, TARE_S
+    from rig.session.runner import BoardFeed, Samples, TARE_S
 
     with open_board(port) as link:
         cal, warnings = calibration_for(link.hello, calibration_path, blob=link.read_calibration_blob())

@@ -40,13 +40,13 @@ def _display_available() -> bool:
 
 def _make_ui(live: bool, snapshot):
     """The live view when wanted and possible (offscreen for snapshots), else text only."""
-    from rig.run_ui import HeadlessUI, LiveUI
+    from rig.session.ui import HeadlessUI, LiveUI
 
     if snapshot and not _display_available():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"     # snapshots need no screen
     if (live and _display_available()) or snapshot:
         try:
-            from rig.live import qt_available
+            from rig.gui.live import qt_available
 
             if qt_available():
                 return LiveUI()
@@ -62,7 +62,7 @@ def _make_ui(live: bool, snapshot):
 
 def _entries(protocol, given: dict, interactive: bool):
     """The clinician's entries for the screen; prompted for when missing and interactive."""
-    from rig.screening import ClinicalEntries
+    from rig.session.screening import ClinicalEntries
 
     vals = dict(given)
     if protocol.screening is not None and interactive:
@@ -89,10 +89,12 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
                 max_repeats: int, meta: dict | None = None):
     from rig.board.link import open_board
     from rig.calibration import calibration_for
-    from rig.runner import Runner, Stopped, sim_url_for
+    from rig.session.runner import Runner, Stopped
     from rig.store import Store
 
-    if port is not None:
+    if port is not None and port.lower().startswith("sim://"):
+        from rig.sim.timetable import sim_url_for  # the simulated athlete follows the protocol
+
         port = sim_url_for(port, protocol)
     store = Store.open(data_dir)
     ui = None
@@ -129,7 +131,7 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
 
 def print_results(protocol, result, store) -> None:
     """Measures per leg side by side (with asymmetry), the screen, where the session is."""
-    from rig.sway import asymmetry_index_pct
+    from rig.engine.sway import asymmetry_index_pct
 
     click.echo("")
     click.echo(f"Results: {protocol.title}" + (" (demo: shortened trials)" if getattr(protocol, "demo", False) else ""))
@@ -227,7 +229,7 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
       rig run cai-screen --port "sim://?seed=3&profile=cai&speed=5" --athlete A7 \\
         --cait-left 18 --cait-right 29 --sprain-history left --giving-way left --yes
     """
-    from rig.protocols import load_protocol
+    from rig.session.protocols import load_protocol
 
     protocol = load_protocol(protocol_name)
     if side:
@@ -261,7 +263,7 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     single-leg trials with each leg, eyes open and closed; the clinician's entries (CAIT,
     history, lunge) are filled in for the demo. Shows the live view when there is a display.
     """
-    from rig.protocols import load_protocol
+    from rig.session.protocols import load_protocol
 
     protocol = load_protocol("cai-screen").for_demo()
     profile = "healthy" if healthy else "cai&injured=left"
@@ -270,7 +272,7 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     if healthy:
         entries_given.update(cait_left=28, cait_right=29, sprain_history="none", giving_way="none",
                              lunge_left_cm=11.0, lunge_right_cm=11.5)
-    from rig.screening import ClinicalEntries
+    from rig.session.screening import ClinicalEntries
 
     entries = ClinicalEntries(**entries_given)
     who = "a healthy athlete" if healthy else "an athlete with an unstable LEFT ankle"

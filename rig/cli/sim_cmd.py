@@ -7,7 +7,7 @@ import sys
 import click
 import serial
 
-from rig.board.sim.board import BOARD_OPTIONS
+from rig.sim.board import BOARD_OPTIONS
 from rig.errors import PortError
 
 
@@ -15,13 +15,13 @@ def _options_help() -> str:
     lines = ["\b", "Board options (URL query, e.g. sim://?seed=3&speed=20):"]
     lines += [f"  {k:<14} {v}" for k, v in BOARD_OPTIONS.items()]
     try:
-        from rig.board.sim import scene
+        from rig.sim import scene
 
         lines += ["", "\b", "What stands on the board:"] + [f"  {l}" for l in scene.SCENE_OPTIONS_HELP.strip().splitlines()]
     except (ImportError, AttributeError):
         pass
     try:
-        from rig.board.sim import calibration_scene
+        from rig.sim import calibration_scene
 
         lines += ["", "\b", "Calibration sequences:"] + [f"  {l}" for l in calibration_scene.OPTIONS_HELP.strip().splitlines()]
     except (ImportError, AttributeError):
@@ -43,7 +43,7 @@ def sim(url, firmware):
     faults) stands on its four emulated HX711 chips.
     """
     if firmware is not None:
-        from rig.board.firmware_sim import run_firmware_sim_cli
+        from rig.sim.firmware import run_firmware_sim_cli
 
         if firmware.lower().startswith("sim://"):   # `--firmware sim://...`: the URL, default ELF
             firmware, url = "auto", firmware
@@ -54,8 +54,8 @@ def sim(url, firmware):
         return
     if not url.lower().startswith("sim://"):
         raise PortError(f"rig sim: expected a sim:// URL, got {url!r}")
-    import rig.board  # noqa: F401  (registers sim://)
-    from rig.board.pty_bridge import PtyBridge, install_stop_signals
+    import rig.sim  # noqa: F401  (registers sim://)
+    from rig.sim.pty_bridge import PtyBridge, install_stop_signals
 
     try:
         port = serial.serial_for_url(url, timeout=0)

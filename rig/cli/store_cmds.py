@@ -1,6 +1,6 @@
 """``rig recover``, ``sessions``, ``history``, ``export``, ``report``: recorded data.
 
-Thin: the work is in rig.store, rig.export and rig.report. Every command opens the store in
+Thin: the work is in rig.store, rig.io and rig.report. Every command opens the store in
 ``--data-dir`` (default ``$RIG_DATA_DIR``, else the user's data dir), which also recovers any
 trial a crash left behind, and says so.
 """
@@ -189,7 +189,7 @@ def export(target, out, anonymize, trial, data_dir):
     commented metadata header; for an athlete, one row per trial with its measures.
     .json: measures, flags and metadata. .c3d: one trial's force and COP channels.
     .zip: everything of a session (or athlete)."""
-    from rig.export import export as do_export
+    from rig.io import export as do_export
 
     store = _open(data_dir)
     try:

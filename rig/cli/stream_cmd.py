@@ -13,7 +13,7 @@ import click
 import numpy as np
 
 from rig import __version__
-from rig.board.frames import FrameBatch
+from rig.frames import FrameBatch
 from rig.board.link import open_board
 from rig.cli.options import port_option
 from rig.errors import RigError
@@ -71,7 +71,7 @@ class CsvTraceWriter:
         cols = [t, host, batch.seq, *batch.raw.T, batch.status]
         fmt = ["%.6f", "%.4f", "%d", "%d", "%d", "%d", "%d", "%d"]
         if self.cal is not None:
-            from rig.cop import cop_from_forces
+            from rig.engine.cop import cop_from_forces
 
             forces = self.cal.forces_n(batch.raw)
             fz, cx, cy = cop_from_forces(forces, self.cal.positions_mm)

@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from rig.export.data import anonymise_session, condition_text, effective_rate_hz
+from rig.io.data import anonymise_session, condition_text, effective_rate_hz
 from rig.store.calib import SessionCalibration
 from rig.store.conditions import KEY_MEASURES
 from rig.store.core import measure_label, measure_unit

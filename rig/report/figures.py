@@ -3,7 +3,7 @@
 A stabilogram per task: one panel per leg with the COP path of every valid trial in its
 analysed window (board frame, mm) and each trial's 95 % prediction ellipse (pi * chi2(0.95, 2)
 * sqrt(det S), Schubert & Kirchner 2014; science.md §1.4), and below it the ML and AP COP over
-time of the first valid trial. The COP is low-pass filtered as for the measures (rig.cop
+time of the first valid trial. The COP is low-pass filtered as for the measures (rig.engine.cop
 preprocessing, default preset) when possible, else shown as recorded.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
-from rig.export.data import trial_table
+from rig.io.data import trial_table
 
 CHI2_95_2DOF = 5.991464547107979
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -26,7 +26,7 @@ def trial_cop(session: dict, trial: dict, frames) -> tuple[np.ndarray, np.ndarra
     if len(t) < 10:
         return t - (t[0] if len(t) else 0), x, y
     try:
-        from rig.cop import preprocess
+        from rig.engine.cop import preprocess
 
         tr = preprocess(t, x, y, fz)
         bx, by = tr.board_xy_mm()

@@ -1,7 +1,7 @@
 """Recorded data: athletes, sessions, trials, measures (SQLite) and raw traces (files).
 
 ``Store.open(data_dir)`` is the entry point (docs/CONTRACTS.md, "Store and crash-safe
-journal"); ``TrialRecorder`` journals a trial while it records (rig.journal);
+journal"); ``TrialRecorder`` journals a trial while it records (rig.store.journal);
 ``calibration_record`` turns a Calibration into what a session keeps of it.
 """
 from rig.store.calib import calibration_record

@@ -69,8 +69,8 @@ class SessionCalibration:
         channel = rec.get("channel") or cells.get("channel") or [0, 1, 2, 3]
         warning = ""
         if positions is None:
-            from rig.board.sim.board import NOMINAL_CELL_POSITIONS_MM
-            positions = np.asarray(NOMINAL_CELL_POSITIONS_MM, dtype=float)
+            from rig.calibration import load_calibration, nominal_path
+            positions = np.asarray(load_calibration(nominal_path()).positions_mm, dtype=float)
             warning = "cell positions not stored with the session: nominal positions used"
         if gains is None:
             gains = [NOMINAL_GAIN_COUNTS_PER_N] * 4
@@ -102,7 +102,7 @@ class SessionCalibration:
 
 def forces_and_cop(cal: SessionCalibration, raw, t_s=None, threshold_n: float = 20.0):
     """Per-cell forces (n, 4) N, total force fz_n, COP x/y mm (NaN below ``threshold_n``)."""
-    from rig.cop import cop_from_forces
+    from rig.engine.cop import cop_from_forces
 
     raw = np.asarray(raw)
     if cal.needs_tare and t_s is not None and len(raw):

@@ -4,7 +4,7 @@ Layout of the data directory (``rig.paths.data_dir()``)::
 
     rig.sqlite3                      the database (WAL mode; schema in rig.store.schema)
     traces/<session>/<trial>.npz     raw frames of each trial (atomic writes)
-    journal/<trial>.rjl              trials being recorded (rig.journal); left behind by a crash
+    journal/<trial>.rjl              trials being recorded (rig.store.journal); left behind by a crash
     journal/unreadable/              journals whose header was torn (kept, never deleted)
 
 ``Store.open`` recovers every journal no live process is writing (``Store.recovered`` lists
@@ -27,10 +27,10 @@ from typing import Callable
 import numpy as np
 
 from rig import __version__
-from rig.board.frames import FrameBatch
+from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
-from rig.journal import SUFFIX, fsync_dir, lock_for_recovery, read_journal
-from rig.mdc import Mdc, compare, default_mdc
+from rig.store.journal import SUFFIX, fsync_dir, lock_for_recovery, read_journal
+from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir
 from rig.store import conditions as cond
 from rig.store.calib import calibration_record
@@ -310,7 +310,7 @@ class Store:
                 raise RigError(f"no athlete {athlete!r} in {self.root}")
 
     def _seed_mdc(self) -> None:
-        from rig.mdc import DEFAULTS
+        from rig.engine.mdc import DEFAULTS
 
         with self._tx() as c:
             c.execute("DELETE FROM mdc WHERE origin = 'default'")
@@ -490,7 +490,7 @@ def condition_means(trials: list[dict]) -> list[dict]:
 
 def measure_unit(name: str) -> str:
     try:
-        from rig.sway import MEASURES
+        from rig.engine.sway import MEASURES
     except Exception:  # the engine is optional for the store
         return ""
     m = MEASURES.get(name)
@@ -499,7 +499,7 @@ def measure_unit(name: str) -> str:
 
 def measure_label(name: str) -> str:
     try:
-        from rig.sway import MEASURES
+        from rig.engine.sway import MEASURES
     except Exception:
         return name
     m = MEASURES.get(name)

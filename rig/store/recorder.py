@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from rig.board.frames import FrameBatch
+from rig.frames import FrameBatch
 from rig.errors import RigError
-from rig.journal import JournalWriter
+from rig.store.journal import JournalWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     from rig.store.core import Store

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.board.frames import FrameBatch
+from rig.frames import FrameBatch
 from rig.errors import FileFormatError
-from rig.journal import fsync_dir
+from rig.store.journal import fsync_dir
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -4,7 +4,7 @@ from hypothesis import given, strategies as st
 
 from rig.board import wire
 from rig.board.decoder import Decoder
-from rig.board.frames import FrameBatch
+from rig.frames import FrameBatch
 
 PERIOD_US = 12500
 

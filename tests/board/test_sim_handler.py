@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import serial
 
-import rig.board  # noqa: F401
+import rig.sim  # noqa: F401
 from rig.board import wire
 from rig.board.decoder import Decoder
-from rig.board.frames import FrameBatch
-from rig.board.sim.board import NOMINAL_GAIN_COUNTS_PER_N, SimBoardModel
+from rig.frames import FrameBatch
+from rig.sim.board import NOMINAL_GAIN_COUNTS_PER_N, SimBoardModel
 
 G = 9.80665
 

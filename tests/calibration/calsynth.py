@@ -1,11 +1,11 @@
 """Synthetic board recordings for calibration tests, without the wire: the simulated board's
-electronics model (rig.board.sim.board) turning a scene's forces into raw counts."""
+electronics model (rig.sim.board) turning a scene's forces into raw counts."""
 from __future__ import annotations
 
 import numpy as np
 
-from rig.board.sim.board import SimBoardModel
-from rig.board.sim.calibration_scene import build_calibration_scene
+from rig.sim.board import SimBoardModel
+from rig.sim.calibration_scene import build_calibration_scene
 
 
 class Chunk:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rig.board.sim.calibration_scene import distribute
+from rig.sim.calibration_scene import distribute
 from rig.calibration import steps as S
 from rig.calibration.fit import fit_gains, linearity
 from rig.errors import CalibrationError

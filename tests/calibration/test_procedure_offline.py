@@ -78,7 +78,7 @@ def test_saturated_cell_is_found_on_the_empty_board():
 
 
 def test_a_cell_that_answers_but_does_not_respond_to_load_is_found(monkeypatch):
-    from rig.board.sim import board
+    from rig.sim import board
 
     orig = board.SimBoardModel.__post_init__
 

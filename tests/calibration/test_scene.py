@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rig.board.sim.calibration_scene import build_calibration_scene, distribute
+from rig.sim.calibration_scene import build_calibration_scene, distribute
 from rig.calibration import steps as S
 
 POS = np.array([[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]])

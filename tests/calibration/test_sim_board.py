@@ -6,8 +6,8 @@ board time, so the procedure is the same as at speed 1.
 import numpy as np
 import pytest
 
-from rig.board.sim.board import SimBoardModel
-from rig.board.sim.calibration_scene import distribute
+from rig.sim.board import SimBoardModel
+from rig.sim.calibration_scene import distribute
 from rig.calibration import load_calibration, nominal_path
 from rig.cli import main
 
@@ -80,7 +80,7 @@ def test_load_option_through_the_serial_link_reads_the_mass_and_its_place(seed3_
     """`sim://?load=KG@X,Y` end to end: link, decoder, calibration, COP (board offsets removed
     by the calibration's own zero, as on a real board weighed straight after calibrating)."""
     from rig.board.link import open_board
-    from rig.cop import cop_from_forces
+    from rig.engine.cop import cop_from_forces
 
     cal = load_calibration(seed3_calibration[0])
     with open_board(f"sim://?seed=3&person=0&load=45@-90,60&speed={SPEED}") as link:

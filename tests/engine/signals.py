@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
-PDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "pds"
+PDS_DIR = Path(__file__).resolve().parents[1] / "data" / "pds"  # a copy in the repository (CC BY 4.0, see README.md there)
 PDS_TRIALS = [f"PDS13{v}{s}{r}" for v in "OC" for s in "RF" for r in "123"]
 
 

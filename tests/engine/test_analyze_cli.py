@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rig.cli import main
-from rig.cop import cop_from_forces
-from rig.traceio import read_trace
+from rig.engine.cop import cop_from_forces
+from rig.io.traces import read_trace
 from tests.engine.signals import circle
 
 NOMINAL = np.array([[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from rig.cop import cop_from_forces
+from rig.engine.cop import cop_from_forces
 
 NOMINAL = np.array([[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]])
 

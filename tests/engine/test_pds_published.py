@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from rig.cli import main
-from rig.preprocess import Trace
-from rig.sway import compute_measures
-from rig.traceio import read_trace
+from rig.engine.preprocess import Trace
+from rig.engine.sway import compute_measures
+from rig.io.traces import read_trace
 from tests.engine.signals import PDS_DIR, PDS_TRIALS, pds_published
 
 PUBLISHED = pds_published()
@@ -77,7 +77,7 @@ def test_cli_reads_the_pds_files_directly(capsys):
 
 def test_default_filter_changes_velocity_not_area_much():
     raw = read_trace(PDS_DIR / "PDS13OR1grf.txt")
-    from rig.preprocess import preprocess
+    from rig.engine.preprocess import preprocess
     m = compute_measures(preprocess(raw.t_s, raw.cop_x_mm, raw.cop_y_mm), research=False)
     area_cm2, velo_cm_s, _ = PUBLISHED["PDS13OR1"]
     # a 10 Hz low-pass removes little of quiet-stance sway: area within 1 %, velocity lower

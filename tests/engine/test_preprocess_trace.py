@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rig.errors import AnalysisError
-from rig.preprocess import PreprocessOptions, Trace, lowpass, preprocess, window_average
+from rig.engine.preprocess import PreprocessOptions, Trace, lowpass, preprocess, window_average
 
 
 def test_uniform_input_on_its_own_grid_is_unchanged(rng):

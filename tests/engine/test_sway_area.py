@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from rig.errors import AnalysisError
-from rig.sway import area
+from rig.engine.sway import area
 
 
 def test_prediction_ellipse_holds_95_percent_of_new_points(rng):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from rig.errors import AnalysisError
-from rig.preprocess import Trace, preprocess
-from rig.sway import MEASURES, Foot, compute_measures
+from rig.engine.preprocess import Trace, preprocess
+from rig.engine.sway import MEASURES, Foot, compute_measures
 from tests.engine.signals import circle
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rig.sway import diffusion
+from rig.engine.sway import diffusion
 
 
 def test_msd_matches_direct_computation(rng):

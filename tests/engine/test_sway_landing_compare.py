@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rig.errors import AnalysisError
-from rig.sway import compare, landing
+from rig.engine.sway import compare, landing
 
 
 def hop(fs=1000.0, bw=700.0, peak_bw=3.0, impact_s=0.1, flight_s=0.3, after_s=8.0):

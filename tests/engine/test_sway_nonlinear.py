@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from rig.sway import nonlinear
+from rig.engine.sway import nonlinear
 
 
 def sampen_brute(s, m=2, r=0.2):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rig.errors import AnalysisError
-from rig.sway import single_leg as sl
+from rig.engine.sway import single_leg as sl
 
 
 def test_ttb_of_a_sinusoid_matches_the_closed_form():

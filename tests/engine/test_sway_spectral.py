@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rig.errors import AnalysisError
-from rig.sway import spectral
+from rig.engine.sway import spectral
 
 
 def tone(f, fs=100.0, n=6000, amp=3.0):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from rig.errors import AnalysisError
-from rig.sway import time_domain as td
+from rig.engine.sway import time_domain as td
 from tests.engine.signals import circle
 
 

@@ -18,7 +18,7 @@ import serial
 
 from rig.board import wire
 from rig.board.decoder import Decoder
-from rig.board.firmware_sim import BUILD_DIR, FIRMWARE_DIR, HARNESS, FirmwareSim
+from rig.sim.firmware import BUILD_DIR, FIRMWARE_DIR, HARNESS, FirmwareSim
 from rig.board.link import BoardLink
 from rig.errors import BoardError, PortError
 
@@ -288,8 +288,8 @@ def test_full_rate_reads_every_conversion(built, tmp_path):
 def test_world_feed_puts_the_simulated_world_on_the_firmware(built):
     """`rig sim --firmware URL`: loads and a person from the sim:// URL reach the firmware's
     HX711 chips through the board model, and come back through the firmware's frames."""
-    from rig.board.firmware_sim import WorldFeed
-    from rig.board.sim.board import NOMINAL_GAIN_COUNTS_PER_N
+    from rig.sim.firmware import WorldFeed
+    from rig.sim.board import NOMINAL_GAIN_COUNTS_PER_N
 
     kg, x, y, half = 40.0, 60.0, -90.0, 180.0
     with FirmwareSim(realtime=True, extra_args=("--max-wall-s", "60")) as s:

@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("pyqtgraph")     # the gui extra; .ci/run installs it, so this runs in CI
 from PySide6.QtGui import QImage  # noqa: E402
 
-from rig.live import TRACE_RGB, LiveView  # noqa: E402
-from rig.stance import feet  # noqa: E402
+from rig.gui.live import TRACE_RGB, LiveView  # noqa: E402
+from rig.engine.stance import feet  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -75,7 +75,7 @@ def test_force_bars_and_total_shown(view, tmp_path):
     view.update(t, x, y, f, fz, None, None)
     assert "67.3 kg" in view.force_label.text()        # 660 N / 9.80665
     view.save_png(tmp_path / "b.png")
-    from rig.live import BAR_RGB
+    from rig.gui.live import BAR_RGB
 
     a = rgb(tmp_path / "b.png")
     assert colour_mask(a, BAR_RGB)[:, int(a.shape[1] * 0.6):].sum() > 1000

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rig.errors import ProtocolFileError
-from rig.protocols import ProtocolRefused, list_protocols, load_protocol
+from rig.session.protocols import ProtocolRefused, list_protocols, load_protocol
 
 SHIPPED = {"cai-screen", "single-leg-stance", "romberg", "bess", "hop-stabilization"}
 

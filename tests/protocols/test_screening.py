@@ -1,8 +1,8 @@
 """The screen's truth table: a flag only when self-report, history and a balance deficit agree."""
 import pytest
 
-from rig.protocols import load_protocol
-from rig.screening import ClinicalEntries, screen
+from rig.session.protocols import load_protocol
+from rig.session.screening import ClinicalEntries, screen
 
 RULES = load_protocol("cai-screen").screening
 NORMAL = {"ttb_mean_min_ml_s": 2.0, "sd_ml_mm": 6.0}

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from rig.protocols import load_protocol
-from rig.stance import feet
-from rig.validity import bess_error_candidates, check_trial
+from rig.session.protocols import load_protocol
+from rig.engine.stance import feet
+from rig.engine.validity import bess_error_candidates, check_trial
 
 G = 9.80665
 FS = 100.0

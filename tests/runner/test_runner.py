@@ -134,7 +134,7 @@ def test_snapshot_shows_the_trace_over_the_stance_foot(capsys, tmp_path, one_tri
     assert code == 0, err
     img = QImage(str(snap))
     assert img.width() > 500
-    from rig.live import TRACE_RGB
+    from rig.gui.live import TRACE_RGB
 
     w, h = img.width(), img.height()
     rgb = img.convertToFormat(QImage.Format.Format_RGB888)
@@ -199,7 +199,7 @@ def test_missing_clinician_entries_are_prompted_for_on_a_terminal():
     from click.testing import CliRunner
 
     from rig.cli.run_cmd import _entries
-    from rig.protocols import load_protocol
+    from rig.session.protocols import load_protocol
 
     got = {}
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from rig.cli.run_cmd import run_session
-from rig.protocols import load_protocol
-from rig.screening import ClinicalEntries
+from rig.session.protocols import load_protocol
+from rig.session.screening import ClinicalEntries
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow]
 

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from rig.board.sim.board import NOMINAL_CELL_POSITIONS_MM as POS
-from rig.board.sim.scene import build_scene, parse_script, static_load_forces
-from rig.cop import cop_from_forces
-from rig.traceio import read_trace
+from rig.sim.board import NOMINAL_CELL_POSITIONS_MM as POS
+from rig.sim.scene import build_scene, parse_script, static_load_forces
+from rig.engine.cop import cop_from_forces
+from rig.io.traces import read_trace
 from tests.engine.signals import PDS_DIR
 
 G = 9.80665

@@ -12,13 +12,14 @@ import time
 
 import numpy as np
 
-# The side log's own layout, declared here independently of rig.journal.
+# The side log's own layout, declared here independently of rig.store.journal.
 SIDE_DTYPE = np.dtype([("seq", "<u2"), ("t_us", "<u4"), ("t_s", "<f8"), ("host_t_s", "<f8"),
                        ("raw", "<i4", (4,)), ("status", "<u2")])
 
 
 def main():
     data_dir, side_log, url = sys.argv[1:4]
+    import rig.sim  # noqa: F401  (registers sim://)
     from rig.board.link import BoardLink
     from rig.store import Store
 

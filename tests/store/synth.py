@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rig.board.frames import FrameBatch
+from rig.frames import FrameBatch
 from rig.calibration import load_calibration, nominal_path
 
 RATE_HZ = 80.0
@@ -54,8 +54,8 @@ def sway(seed: int, n: int, amp_ml_mm: float, amp_ap_mm: float, centre=(0.0, 0.0
 
 def measures_for(frames: FrameBatch, cal) -> tuple[dict, dict]:
     """Measures computed by the engine, as the runner would (time + area sets)."""
-    from rig.cop import cop_from_forces, preprocess
-    from rig.sway import compute_measures
+    from rig.engine.cop import cop_from_forces, preprocess
+    from rig.engine.sway import compute_measures
 
     fz, x, y = cop_from_forces(cal.forces_n(frames.raw), cal.positions_mm)
     trace = preprocess(frames.t_s, x, y, fz)

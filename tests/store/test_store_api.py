@@ -150,7 +150,7 @@ def test_session_calibration_recomputes_known_forces_and_cop(tmp_path):
 
 
 def test_a_trial_tared_on_its_own_uses_its_offsets_in_exports(tmp_path):
-    from rig.export.data import TRIAL_TARE_KEY, trial_table
+    from rig.io.data import TRIAL_TARE_KEY, trial_table
 
     with Store.open(tmp_path) as store:
         sid = store.new_session("E5", {"name": "p"}, {}, synth.calibration())

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from rig.board.link import BoardLink
 from rig.cli import cli
-from rig.journal import FRAME_DTYPE, read_journal
+from rig.store.journal import FRAME_DTYPE, read_journal
 from rig.store import Store
 from tests.store.record_proc import SIDE_DTYPE
 
@@ -22,12 +22,12 @@ ROOT = HERE.parent.parent
 
 def sim_url(extra: str = "") -> str:
     """``sim://?seed=1&speed=5`` (an athlete on the board). Until the simulated athlete scene
-    (rig.board.sim.scene) lands, the calibration-check scene stands in for the world on the
+    (rig.sim.scene) lands, the calibration-check scene stands in for the world on the
     board: the simulated electronics, wire format, link and decoder are the real ones."""
     import importlib.util
 
     url = "sim://?seed=1&speed=5" + extra
-    if importlib.util.find_spec("rig.board.sim.scene") is None:
+    if importlib.util.find_spec("rig.sim.scene") is None:
         url += "&check=20"
     return url
 

@@ -6,8 +6,8 @@ import time
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from rig import journal
-from rig.journal import FRAME_DTYPE, JournalWriter, read_journal
+from rig.store import journal
+from rig.store.journal import FRAME_DTYPE, JournalWriter, read_journal
 from tests.store import synth
 
 FRAMES = synth.frames_for(*synth.sway(7, 60, 3, 3))

@@ -1,0 +1,122 @@
+"""``compute_measures``: the standard measure set of one trace, plus the ones its inputs allow.
+
+Rules for degenerate input (documented once; tests hold us to them):
+- fewer than ``MIN_SAMPLES`` samples, any NaN COP (nobody on the board) or a COP that never
+  moves (a constant trace) raise ``AnalysisError`` with one line saying which and where;
+- measures that are undefined for a valid trace are NaN, by the rule stated in their module
+  (e.g. SDA for trials under 15 s, an ellipse angle for isotropic scatter, TTB SD with fewer
+  than two minima).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from rig.errors import AnalysisError
+from rig.engine.preprocess import Trace
+from rig.engine.sway import area, diffusion, landing, nonlinear, single_leg, spectral, time_domain as td
+from rig.engine.sway.registry import register
+
+MIN_SAMPLES = 10
+SETTINGS = {"welch": spectral.WELCH_SETTINGS, "sda": diffusion.SDA_SETTINGS,
+            "sample_entropy": nonlinear.SAMPEN_SETTINGS, "dfa": nonlinear.DFA_SETTINGS,
+            "ellipse": "95 % prediction ellipse, F form (Chew 1966), unbiased covariance",
+            "duration": "N / fs"}
+
+
+def _check_trace(trace: Trace) -> None:
+    n = trace.n
+    if n < MIN_SAMPLES:
+        raise AnalysisError(f"trace too short: {n} sample(s), measures need at least {MIN_SAMPLES}")
+    bad = ~(np.isfinite(trace.cop_x_mm) & np.isfinite(trace.cop_y_mm))
+    if bad.all():
+        raise AnalysisError(f"nobody on the board: COP undefined in all {n} samples")
+    if bad.any():
+        i = np.flatnonzero(bad)
+        t = trace.t_s
+        raise AnalysisError(
+            f"COP undefined (nobody on the board) in {i.size} of {n} samples, first at "
+            f"t = {t[i[0]]:.3f} s, last at t = {t[i[-1]]:.3f} s; trim them (e.g. --filter default)")
+    if np.ptp(trace.cop_x_mm) == 0 and np.ptp(trace.cop_y_mm) == 0:
+        raise AnalysisError(f"COP constant over all {n} samples: no sway to measure "
+                            "(a dead or disconnected board?)")
+
+
+def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
+                     body_weight_n: float | None = None, landing_trial: bool = False,
+                     spectral_measures: bool = True, research: bool = True,
+                     entropy: bool = True) -> dict[str, float]:
+    """Measures of one trace, keyed by name (units in the names; see ``MEASURES``).
+
+    Always: trial facts (n_samples, fs_hz, duration_s), Prieto time-domain measures, area
+    measures. ``spectral_measures``: Welch spectral set. ``research``: SDA and DFA, and with
+    ``entropy`` sample entropy (the costliest measure: about 10x the rest together). With ``foot``: time-to-boundary and % of foot used. With ``fz_n`` in the trace
+    and ``body_weight_n``: touch-downs and time in balance (or, with ``landing_trial``, the
+    landing measures instead, refused below 500 Hz).
+    """
+    _check_trace(trace)
+    fs = trace.fs_hz
+    x, y = trace.cop_x_mm, trace.cop_y_mm
+    bx, by = trace.board_xy_mm()
+    out: dict[str, float] = {"n_samples": float(trace.n), "fs_hz": float(fs),
+                             "duration_s": float(trace.duration_s)}
+    out["cop_mean_ml_mm"] = td.cop_mean_mm(bx)
+    out["cop_mean_ap_mm"] = td.cop_mean_mm(by)
+    out["mean_distance_mm"] = td.mean_distance_mm(x, y)
+    out["mean_distance_ml_mm"] = td.mean_distance_axis_mm(x)
+    out["mean_distance_ap_mm"] = td.mean_distance_axis_mm(y)
+    out["rms_distance_mm"] = td.rms_distance_mm(x, y)
+    out["rms_ml_mm"] = td.rms_axis_mm(x)
+    out["rms_ap_mm"] = td.rms_axis_mm(y)
+    out["sd_ml_mm"] = td.sd_axis_mm(x)
+    out["sd_ap_mm"] = td.sd_axis_mm(y)
+    hull_area, hull_pts = area.convex_hull(x, y)
+    out["range_mm"] = td.max_pair_distance_mm(hull_pts)
+    out["range_ml_mm"] = td.range_axis_mm(x)
+    out["range_ap_mm"] = td.range_axis_mm(y)
+    out["path_length_mm"] = td.path_length_mm(x, y)
+    out["path_length_ml_mm"] = td.path_length_axis_mm(x)
+    out["path_length_ap_mm"] = td.path_length_axis_mm(y)
+    out["mean_velocity_mm_s"] = td.mean_velocity_mm_s(x, y, fs)
+    out["mean_velocity_ml_mm_s"] = td.mean_velocity_axis_mm_s(x, fs)
+    out["mean_velocity_ap_mm_s"] = td.mean_velocity_axis_mm_s(y, fs)
+    out["sway_area_per_second_mm2_s"] = td.sway_area_per_second_mm2_s(x, y, fs)
+    out["mean_frequency_hz"] = td.mean_frequency_hz(x, y, fs)
+    out["mean_frequency_ml_hz"] = td.mean_frequency_axis_hz(x, fs)
+    out["mean_frequency_ap_hz"] = td.mean_frequency_axis_hz(y, fs)
+
+    ell = area.prediction_ellipse(x, y, 0.95, "F")
+    out["ellipse95_area_mm2"] = ell.area_mm2
+    out["ellipse95_major_mm"] = ell.major_mm
+    out["ellipse95_minor_mm"] = ell.minor_mm
+    out["ellipse95_angle_deg"] = ell.angle_deg
+    out["ellipse95_chi2_area_mm2"] = ell.area_mm2 * area.prediction_multiplier(trace.n, 0.95, "chi2") / ell.k
+    out["convex_hull_area_mm2"] = hull_area
+    out["rectangle_area_mm2"] = area.rectangle_area_mm2(x, y)
+
+    if spectral_measures:
+        out.update(spectral.spectral_measures(x, y, fs))
+    if research:
+        out.update(diffusion.stabilogram_diffusion(x, y, fs))
+        if trace.n > 64:
+            out.update(nonlinear.nonlinear_measures(x, y, entropy=entropy))
+    if foot is not None:
+        out.update(single_leg.time_to_boundary(bx, by, fs, foot))
+        out["ml_percent_foot_width_used"] = single_leg.ml_percent_foot_width_used(bx, foot)
+        out["ap_percent_foot_length_used"] = single_leg.ap_percent_foot_length_used(by, foot)
+    if body_weight_n is not None:
+        if trace.fz_n is None:
+            raise AnalysisError("body weight given but the trace has no total force (fz_n) column")
+        if landing_trial:
+            out.update(landing.landing_measures(trace.fz_n, fs, body_weight_n))
+        else:
+            td_ = single_leg.detect_touchdowns(trace.fz_n, bx, by, fs, body_weight_n)
+            out["touchdowns"] = float(td_.count)
+            out["time_in_balance_s"] = td_.time_in_balance_s
+    elif landing_trial:
+        raise AnalysisError("landing measures need the body weight (N) and the total force fz_n")
+    return out
+
+
+register("n_samples", "count", "Samples analysed", "", compute_measures, "trial")
+register("fs_hz", "Hz", "Sample rate", "", compute_measures, "trial")
+register("duration_s", "s", "Duration (N / fs)", "", compute_measures, "trial")

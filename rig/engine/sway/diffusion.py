@@ -1,0 +1,139 @@
+"""Stabilogram diffusion analysis (SDA), Collins & De Luca 1993.
+
+Collins JJ, De Luca CJ. Open-loop and closed-loop control of posture: a random-walk analysis
+of center-of-pressure trajectories. Exp Brain Res 1993;95:308-318.
+
+Our parametrisation (science.md §1.7; breakpoint search as in Quijoux et al. 2021 [V-code]):
+
+1. Mean square displacement <dx^2>(dt) = mean over t of (x(t + dt) - x(t))^2 for every lag
+   from 1 sample to min(10 s, N/3 samples) (all lags, linearly spaced, as in the original).
+   Computed for all lags at once with an FFT autocorrelation (O(N log N)). The planar
+   diagram is <dr^2> = <dx^2> + <dy^2>.
+2. Two straight lines are fitted to log <dx^2> against log dt, split at the breakpoint lag
+   between 0.3 s and 2.5 s that minimises the summed squared error of both fits.
+3. The critical point is the intersection of the two log-log lines (the breakpoint when they
+   do not intersect inside the fitted range): critical time (s) and critical mean square
+   displacement (mm^2, the short-term line's value there).
+4. Scaling exponents H_s, H_l = log-log slope / 2 (0.5 = random walk, > 0.5 persistent,
+   < 0.5 anti-persistent).
+5. Diffusion coefficients D_s, D_l from linear-linear least-squares fits of <dx^2> = 2 D dt
+   over the short-term (dt <= critical time) and long-term (dt >= critical time) regions, in
+   mm^2/s. The same factor 2 is used for the planar diagram, so D_r = D_ml + D_ap for a random
+   walk (Collins & De Luca's convention as we read it: [U], check against the paper).
+
+SDA needs long trials: with fewer than 15 s (maximum lag below 5 s) every SDA value is NaN
+by rule; it is not meaningful for 10 s single-leg trials.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import fft as sfft
+
+from rig.engine.sway import _checks
+from rig.engine.sway.registry import register
+
+COLLINS = "Collins & De Luca 1993, Exp Brain Res 95:308"
+SDA_SETTINGS = {"max_lag_s": 10.0, "max_lag_fraction": 1 / 3, "breakpoint_range_s": [0.3, 2.5],
+                "min_max_lag_s": 5.0, "fit": "log-log two-line least squares; D from linear fits",
+                "D_convention": "<d^2> = 2 D dt (planar too)"}
+_KEYS = ("diffusion_short_{ax}_mm2_s", "diffusion_long_{ax}_mm2_s", "scaling_short_{ax}",
+         "scaling_long_{ax}", "critical_time_{ax}_s", "critical_msd_{ax}_mm2")
+
+
+def mean_square_displacement(a_mm, max_lag: int) -> np.ndarray:
+    """<(a[t+k] - a[t])^2> for k = 1..max_lag (mm^2), via FFT autocorrelation."""
+    a = _checks.axis(a_mm, min_n=2)
+    a = a - a.mean()
+    n = a.shape[0]
+    max_lag = int(min(max_lag, n - 1))
+    nfft = sfft.next_fast_len(2 * n)
+    spec = sfft.rfft(a, nfft)
+    acf = sfft.irfft(spec * np.conj(spec), nfft)[1:max_lag + 1]      # sum a[i] a[i+k]
+    c2 = np.concatenate(([0.0], np.cumsum(a * a)))
+    k = np.arange(1, max_lag + 1)
+    s = c2[n - k] + (c2[n] - c2[k]) - 2.0 * acf
+    return np.maximum(s, 0.0) / (n - k)
+
+
+def _linfit_prefix(u: np.ndarray, v: np.ndarray):
+    """Prefix sums for least-squares lines over any index range [i, j)."""
+    z = lambda a: np.concatenate(([0.0], np.cumsum(a)))  # noqa: E731
+    return z(np.ones_like(u)), z(u), z(v), z(u * u), z(u * v), z(v * v)
+
+
+def _fit(P, i, j):
+    """Slope, intercept and SSE of the least-squares line over [i, j) (arrays allowed)."""
+    n, su, sv, suu, suv, svv = (p[j] - p[i] for p in P)
+    sxx = suu - su * su / n
+    sxy = suv - su * sv / n
+    slope = sxy / sxx
+    icpt = (sv - slope * su) / n
+    sse = np.maximum(svv - sv * sv / n - slope * sxy, 0.0)
+    return slope, icpt, sse
+
+
+def _sda_from_msd(lag_s: np.ndarray, msd: np.ndarray) -> dict[str, float]:
+    lo, hi = SDA_SETTINGS["breakpoint_range_s"]
+    nan = {k: float("nan") for k in ("D_s", "D_l", "H_s", "H_l", "t_c", "msd_c")}
+    if not np.all(msd > 0):
+        return nan
+    u, v = np.log(lag_s), np.log(msd)
+    P = _linfit_prefix(u, v)
+    m = u.shape[0]
+    cand = np.flatnonzero((lag_s >= lo) & (lag_s <= hi))
+    cand = cand[(cand >= 2) & (cand <= m - 3)]
+    if cand.size == 0:
+        return nan
+    # short region [0, b], long region [b, m): the breakpoint lag belongs to both
+    _, _, sse_s = _fit(P, 0, cand + 1)
+    _, _, sse_l = _fit(P, cand, m)
+    b = int(cand[np.argmin(sse_s + sse_l)])
+    ms, cs, _ = _fit(P, 0, b + 1)
+    ml, cl, _ = _fit(P, b, m)
+    uc = (cl - cs) / (ms - ml) if ms != ml else np.nan
+    if not (np.isfinite(uc) and u[0] <= uc <= u[-1]):
+        uc = u[b]
+    t_c = float(np.exp(uc))
+    split = int(np.searchsorted(lag_s, t_c))
+    split = min(max(split, 2), m - 2)
+    L = _linfit_prefix(lag_s, msd)
+    ds, _, _ = _fit(L, 0, split)
+    dl, _, _ = _fit(L, split, m)
+    return {"D_s": float(ds / 2), "D_l": float(dl / 2), "H_s": float(ms / 2), "H_l": float(ml / 2),
+            "t_c": t_c, "msd_c": float(np.exp(cs + ms * uc))}
+
+
+def stabilogram_diffusion(x_mm, y_mm, fs_hz) -> dict[str, float]:
+    """SDA parameters for ML, AP and the planar diagram (Collins & De Luca 1993; our
+    parametrisation in the module docstring). Keys: ``diffusion_short_{ml,ap,planar}_mm2_s``,
+    ``diffusion_long_..._mm2_s``, ``scaling_short_...``, ``scaling_long_...`` (dimensionless),
+    ``critical_time_..._s``, ``critical_msd_..._mm2``. NaN for trials shorter than 15 s."""
+    x, y = _checks.xy(x_mm, y_mm, 2)
+    fs = _checks.rate(fs_hz)
+    n = x.shape[0]
+    max_lag = int(min(SDA_SETTINGS["max_lag_s"] * fs, n * SDA_SETTINGS["max_lag_fraction"]))
+    out: dict[str, float] = {}
+    if max_lag / fs < SDA_SETTINGS["min_max_lag_s"]:
+        for ax in ("ml", "ap", "planar"):
+            for key in _KEYS:
+                out[key.format(ax=ax)] = float("nan")
+        return out
+    lag_s = np.arange(1, max_lag + 1) / fs
+    mx = mean_square_displacement(x, max_lag)
+    my = mean_square_displacement(y, max_lag)
+    for ax, msd in (("ml", mx), ("ap", my), ("planar", mx + my)):
+        r = _sda_from_msd(lag_s, msd)
+        vals = (r["D_s"], r["D_l"], r["H_s"], r["H_l"], r["t_c"], r["msd_c"])
+        for key, val in zip(_KEYS, vals):
+            out[key.format(ax=ax)] = val
+    return out
+
+
+_UNITS = ("mm^2/s", "mm^2/s", "1", "1", "s", "mm^2")
+_LABELS = ("Short-term diffusion coefficient", "Long-term diffusion coefficient",
+           "Short-term scaling exponent", "Long-term scaling exponent", "Critical time",
+           "Critical mean square displacement")
+for _ax in ("ml", "ap", "planar"):
+    for _key, _unit, _label in zip(_KEYS, _UNITS, _LABELS):
+        register(_key.format(ax=_ax), _unit, f"{_label} {_ax.upper() if _ax != 'planar' else 'planar'}",
+                 COLLINS + " (SDA, our parametrisation)", stabilogram_diffusion, "diffusion")

@@ -1,0 +1,170 @@
+"""Single-leg stance measures: time-to-boundary, share of the foot used, touch-downs.
+
+Time-to-boundary (TTB; Hertel, Olmsted-Kramer & Challis 2006, J Appl Biomech 22:67): the time
+the COP would need to reach the edge of the base of support if it kept its instantaneous
+velocity. Our variant (first order, per axis; science.md §2.2, algorithm details [U], verify
+against Hertel 2006 before relying on absolute values):
+
+- the base of support is the rectangle of the foot's length (AP) and width (ML), placed at
+  the foot's known position on the board (``Foot``), axes aligned with the board;
+- velocity by central differences of the (filtered) COP;
+- TTB_ML[i] = distance from the COP to the ML edge it is moving towards / |v_ML[i]|, likewise
+  AP; samples with zero velocity give no TTB; a COP outside the rectangle counts as 0 s;
+- the minima are the local minima (valleys) of each TTB series; per axis we report the
+  absolute minimum, the mean of the minima and their SD (N - 1), in seconds.
+
+Touch-downs and time in balance (proxies for the foot-lift test, Hertel et al. 2006, and the
+time-in-balance test, Chrintz et al. 1991; science.md §2.6, experimental until validated
+against video): an event is a drop of the total force below (1 - drop_fraction) * body weight
+(the free foot took weight off the board) or a COP jump of more than ``jump_mm`` within
+``jump_window_s`` (the free foot touched the board, or the stance foot shifted). Events
+closer than ``merge_s`` count once. Time in balance = time from the start of the trace to the
+first event (the whole trace when there is none).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig.errors import AnalysisError
+from rig.engine.sway import _checks
+from rig.engine.sway.registry import register
+
+HERTEL = "Hertel, Olmsted-Kramer & Challis 2006, J Appl Biomech 22:67 (first-order variant)"
+KNAPP = "Knapp et al. 2011, J Athl Train 46:257 (% of range used, here of foot size)"
+FOOTLIFT = "Hertel et al. 2006 foot-lift; Chrintz et al. 1991 time in balance (board proxies)"
+# merge_s: a touch-down shows as a COP jump towards the free foot and a jump back when it lifts
+# again (typically 0.3-1 s later); both jumps within merge_s are one event.
+TOUCHDOWN_SETTINGS = {"drop_fraction": 0.2, "jump_mm": 30.0, "jump_window_s": 0.05, "merge_s": 1.0}
+
+
+@dataclass(frozen=True)
+class Foot:
+    """The stance foot's base of support on the board: a rectangle aligned with the board.
+
+    length_mm: heel to longest toe (AP extent); width_mm: widest forefoot (ML extent);
+    centre_x_mm, centre_y_mm: centre of that rectangle in the board frame (mm).
+    """
+
+    length_mm: float
+    width_mm: float
+    centre_x_mm: float
+    centre_y_mm: float
+
+    def __post_init__(self):
+        if not (self.length_mm > 0 and self.width_mm > 0):
+            raise AnalysisError(f"foot length and width must be positive, got "
+                                f"{self.length_mm} x {self.width_mm} mm")
+
+    @property
+    def bounds_mm(self) -> tuple[float, float, float, float]:
+        """(x_min, x_max, y_min, y_max) of the base of support, board frame, mm."""
+        hw, hl = self.width_mm / 2, self.length_mm / 2
+        return (self.centre_x_mm - hw, self.centre_x_mm + hw,
+                self.centre_y_mm - hl, self.centre_y_mm + hl)
+
+
+def ttb_series_s(a_mm, fs_hz, lo_mm: float, hi_mm: float) -> np.ndarray:
+    """Per-sample first-order time-to-boundary along one axis (s); inf where the COP is still."""
+    a = _checks.axis(a_mm, min_n=3)
+    v = np.gradient(a, 1.0 / _checks.rate(fs_hz))
+    dist = np.where(v > 0, hi_mm - a, a - lo_mm)
+    dist = np.maximum(dist, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(v != 0, dist / np.abs(v), np.inf)
+
+
+def _minima(ttb: np.ndarray) -> np.ndarray:
+    """Values at the local minima (valleys) of a TTB series, ignoring infinite samples."""
+    t = ttb[np.isfinite(ttb)]
+    if t.shape[0] < 3:
+        return t[:0]
+    mid = t[1:-1]
+    return mid[(mid < t[:-2]) & (mid <= t[2:])]
+
+
+def time_to_boundary(x_mm, y_mm, fs_hz, foot: Foot) -> dict[str, float]:
+    """TTB absolute minimum, mean of minima and SD of minima, ML and AP (s), plus the share of
+    samples whose COP lies outside the foot rectangle. Hertel et al. 2006 (our first-order
+    variant, module docstring). COP in the board frame (mm). NaN where an axis has no minima
+    (SD: fewer than two)."""
+    x, y = _checks.xy(x_mm, y_mm, 3)
+    x0, x1, y0, y1 = foot.bounds_mm
+    out = {}
+    for ax, a, lo, hi in (("ml", x, x0, x1), ("ap", y, y0, y1)):
+        mins = _minima(ttb_series_s(a, fs_hz, lo, hi))
+        out[f"ttb_min_{ax}_s"] = float(mins.min()) if mins.size else float("nan")
+        out[f"ttb_mean_min_{ax}_s"] = float(mins.mean()) if mins.size else float("nan")
+        out[f"ttb_sd_min_{ax}_s"] = float(np.std(mins, ddof=1)) if mins.size > 1 else float("nan")
+    outside = (x < x0) | (x > x1) | (y < y0) | (y > y1)
+    out["cop_outside_foot_fraction"] = float(outside.mean())
+    return out
+
+
+def ml_percent_foot_width_used(x_mm, foot: Foot) -> float:
+    """ML COP range as a percentage of the foot width (%). After Knapp et al. 2011's
+    "percentage of COP range used" (there relative to the foot's measured width)."""
+    return 100.0 * float(np.ptp(_checks.axis(x_mm, min_n=1))) / foot.width_mm
+
+
+def ap_percent_foot_length_used(y_mm, foot: Foot) -> float:
+    """AP COP range as a percentage of the foot length (%). Knapp et al. 2011 (AP analogue)."""
+    return 100.0 * float(np.ptp(_checks.axis(y_mm, min_n=1))) / foot.length_mm
+
+
+@dataclass(frozen=True)
+class Touchdowns:
+    """Balance losses found in a single-leg trial. ``onsets_s``: times from the trace start."""
+
+    count: int
+    onsets_s: np.ndarray
+    time_in_balance_s: float
+
+
+def detect_touchdowns(fz_n, x_mm, y_mm, fs_hz, body_weight_n: float,
+                      drop_fraction: float = TOUCHDOWN_SETTINGS["drop_fraction"],
+                      jump_mm: float = TOUCHDOWN_SETTINGS["jump_mm"],
+                      jump_window_s: float = TOUCHDOWN_SETTINGS["jump_window_s"],
+                      merge_s: float = TOUCHDOWN_SETTINGS["merge_s"]) -> Touchdowns:
+    """Touch-downs of the free foot and time in balance from force drops and COP jumps.
+    Proxies for the foot-lift and time-in-balance tests (module docstring); force in N, COP
+    in mm, body weight in N. Experimental: validate against video before clinical use."""
+    fz = _checks.axis(fz_n, "fz_n", min_n=3)
+    x, y = _checks.xy(x_mm, y_mm, 3)
+    if fz.shape != x.shape:
+        raise AnalysisError(f"fz_n has {fz.shape[0]} samples but the COP has {x.shape[0]}")
+    fs = _checks.rate(fs_hz)
+    if not body_weight_n > 0:
+        raise AnalysisError(f"body weight must be positive, got {body_weight_n} N")
+    n = x.shape[0]
+    event = fz < (1.0 - drop_fraction) * body_weight_n
+    w = max(1, int(round(jump_window_s * fs)))
+    if n > w:
+        jump = np.hypot(x[w:] - x[:-w], y[w:] - y[:-w]) > jump_mm
+        # mark the sample where the jump window starts (the onset of the movement)
+        event[:-w] |= jump
+    d = np.diff(np.concatenate(([0], event.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    if starts.size:
+        keep = np.concatenate(([True], (starts[1:] - stops[:-1]) >= merge_s * fs))
+        starts = starts[keep]
+    onsets = starts / fs
+    tib = float(onsets[0]) if onsets.size else n / fs
+    return Touchdowns(int(onsets.size), onsets, tib)
+
+
+for _ax, _AX in (("ml", "ML"), ("ap", "AP")):
+    register(f"ttb_min_{_ax}_s", "s", f"TTB absolute minimum {_AX}", HERTEL, time_to_boundary, "single_leg")
+    register(f"ttb_mean_min_{_ax}_s", "s", f"TTB mean of minima {_AX}", HERTEL, time_to_boundary, "single_leg")
+    register(f"ttb_sd_min_{_ax}_s", "s", f"TTB SD of minima {_AX}", HERTEL, time_to_boundary, "single_leg")
+register("cop_outside_foot_fraction", "1", "Share of samples with COP outside the foot", HERTEL,
+         time_to_boundary, "single_leg")
+register("ml_percent_foot_width_used", "%", "ML range as % of foot width", KNAPP,
+         ml_percent_foot_width_used, "single_leg")
+register("ap_percent_foot_length_used", "%", "AP range as % of foot length", KNAPP,
+         ap_percent_foot_length_used, "single_leg")
+register("touchdowns", "count", "Touch-downs / balance losses (experimental)", FOOTLIFT,
+         detect_touchdowns, "single_leg")
+register("time_in_balance_s", "s", "Time in balance (experimental)", FOOTLIFT, detect_touchdowns,
+         "single_leg")

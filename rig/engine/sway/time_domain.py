@@ -1,0 +1,183 @@
+"""Time-domain sway measures (Prieto et al. 1996).
+
+Prieto TE, Myklebust JB, Hoffmann RG, Lovett EG, Myklebust BM. Measures of postural
+steadiness: differences between healthy young and elderly adults. IEEE Trans Biomed Eng
+1996;43:956-966. Formulas as in science.md §1.3 ([V-code] via the open reference code of
+Quijoux et al. 2021, Physiol Rep 9:e15067): distances are taken from the trial mean, the
+trial duration is T = N / fs.
+
+Inputs are COP arrays in mm (any origin: measures that need it centre on the mean
+themselves), ``fs_hz`` in Hz. Per-axis functions take one axis (ML = x, AP = y).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+
+from rig.engine.sway import _checks
+from rig.engine.sway.registry import register
+
+PRIETO = "Prieto et al. 1996, IEEE Trans Biomed Eng 43:956"
+
+
+def _centred(a: np.ndarray) -> np.ndarray:
+    return a - a.mean()
+
+
+def mean_distance_mm(x_mm, y_mm) -> float:
+    """Mean resultant distance from the mean COP, MDIST (mm). Prieto et al. 1996."""
+    x, y = _checks.xy(x_mm, y_mm, 1)
+    return float(np.mean(np.hypot(_centred(x), _centred(y))))
+
+
+def mean_distance_axis_mm(a_mm) -> float:
+    """Mean absolute distance from the mean along one axis, MDIST_ML / MDIST_AP (mm). Prieto 1996."""
+    a = _checks.axis(a_mm, min_n=1)
+    return float(np.mean(np.abs(_centred(a))))
+
+
+def rms_distance_mm(x_mm, y_mm) -> float:
+    """RMS resultant distance from the mean COP, RDIST (mm). Prieto et al. 1996.
+
+    Equal to the planar deviation sqrt(RDIST_ML^2 + RDIST_AP^2) of Quijoux et al. 2021.
+    """
+    x, y = _checks.xy(x_mm, y_mm, 1)
+    return float(np.sqrt(np.mean(_centred(x) ** 2 + _centred(y) ** 2)))
+
+
+def rms_axis_mm(a_mm) -> float:
+    """RMS distance from the mean along one axis, RDIST_ML / RDIST_AP (mm): the SD with
+    denominator N. Prieto et al. 1996."""
+    a = _checks.axis(a_mm, min_n=1)
+    return float(np.sqrt(np.mean(_centred(a) ** 2)))
+
+
+def sd_axis_mm(a_mm) -> float:
+    """Sample standard deviation of one axis (mm), denominator N - 1 (needs 2 samples).
+
+    The "COP ML SD" of Knapp et al. 2011 (J Athl Train 46:257) and the Duarte BMC notebooks.
+    """
+    a = _checks.axis(a_mm, min_n=2)
+    return float(np.std(a, ddof=1))
+
+
+def range_axis_mm(a_mm) -> float:
+    """Range (max - min) along one axis (mm). Prieto et al. 1996."""
+    a = _checks.axis(a_mm, min_n=1)
+    return float(a.max() - a.min())
+
+
+def hull_vertices(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(h, 2) points containing the farthest pair: the convex-hull vertices, or for collinear
+    or too few points the axis extremes (the farthest pair is among them on a line)."""
+    pts = np.column_stack([x, y])
+    try:
+        return pts[ConvexHull(pts).vertices]
+    except (QhullError, ValueError):
+        return pts[np.unique([x.argmin(), x.argmax(), y.argmin(), y.argmax()])]
+
+
+def max_pair_distance_mm(points: np.ndarray) -> float:
+    """Largest distance between two of the given (h, 2) points (mm), O(h^2)."""
+    d = points[:, None, :] - points[None, :, :]
+    return float(np.sqrt((d ** 2).sum(-1).max()))
+
+
+def range_mm(x_mm, y_mm) -> float:
+    """Resultant range: the largest distance between any two COP points (mm). Prieto 1996.
+
+    Computed over the convex-hull vertices (the farthest pair is always two of them), so the
+    cost is O(n log n + h^2) rather than O(n^2).
+    """
+    x, y = _checks.xy(x_mm, y_mm, 1)
+    return max_pair_distance_mm(hull_vertices(x, y))
+
+
+def path_length_mm(x_mm, y_mm) -> float:
+    """Total excursion TOTEX: sum of distances between consecutive COP samples (mm). Prieto 1996."""
+    x, y = _checks.xy(x_mm, y_mm, 2)
+    return float(np.sum(np.hypot(np.diff(x), np.diff(y))))
+
+
+def path_length_axis_mm(a_mm) -> float:
+    """Total excursion along one axis, TOTEX_ML / TOTEX_AP: sum of |steps| (mm). Prieto 1996."""
+    a = _checks.axis(a_mm, min_n=2)
+    return float(np.sum(np.abs(np.diff(a))))
+
+
+def mean_velocity_mm_s(x_mm, y_mm, fs_hz) -> float:
+    """Mean resultant COP velocity MVELO = TOTEX / T with T = N / fs (mm/s). Prieto et al. 1996.
+
+    T = N / fs follows Quijoux et al. 2021 and the Posture Data Set (dos Santos et al. 2017);
+    (N - 1) / fs would be equally defensible and differs by a factor N / (N - 1).
+    """
+    x, y = _checks.xy(x_mm, y_mm, 2)
+    return path_length_mm(x, y) * _checks.rate(fs_hz) / x.shape[0]
+
+
+def mean_velocity_axis_mm_s(a_mm, fs_hz) -> float:
+    """Mean COP velocity along one axis, MVELO_ML / MVELO_AP = TOTEX_axis / T, T = N / fs (mm/s).
+    Prieto et al. 1996."""
+    a = _checks.axis(a_mm, min_n=2)
+    return path_length_axis_mm(a) * _checks.rate(fs_hz) / a.shape[0]
+
+
+def sway_area_per_second_mm2_s(x_mm, y_mm, fs_hz) -> float:
+    """Sway area AREA-SW: area swept by the radius vector from the mean COP per second,
+    (1 / 2T) * sum |x[n] y[n+1] - x[n+1] y[n]|, T = N / fs (mm^2/s). Prieto et al. 1996."""
+    x, y = _checks.xy(x_mm, y_mm, 2)
+    xc, yc = _centred(x), _centred(y)
+    swept = np.abs(xc[:-1] * yc[1:] - xc[1:] * yc[:-1]).sum()
+    return float(swept * _checks.rate(fs_hz) / (2.0 * x.shape[0]))
+
+
+def mean_frequency_hz(x_mm, y_mm, fs_hz) -> float:
+    """Prieto's mean frequency MFREQ = MVELO / (2 pi MDIST) (Hz): the rotation rate of a
+    circle of radius MDIST whose circumference is covered at the mean velocity. Prieto 1996.
+    NaN for a constant trace (MDIST = 0)."""
+    return _checks.ratio(mean_velocity_mm_s(x_mm, y_mm, fs_hz),
+                         2.0 * np.pi * mean_distance_mm(x_mm, y_mm))
+
+
+def mean_frequency_axis_hz(a_mm, fs_hz) -> float:
+    """Prieto's per-axis mean frequency MFREQ_axis = MVELO_axis / (4 sqrt(2) MDIST_axis) (Hz).
+    Prieto et al. 1996 as in Quijoux et al. 2021 ([V-code], science.md §1.3). For a sinusoid
+    of frequency f this gives pi f / (2 sqrt 2) ~ 1.11 f. NaN for a constant axis."""
+    return _checks.ratio(mean_velocity_axis_mm_s(a_mm, fs_hz),
+                         4.0 * np.sqrt(2.0) * mean_distance_axis_mm(a_mm))
+
+
+def cop_mean_mm(a_mm) -> float:
+    """Mean COP position along one axis in the board frame (mm): where the athlete stood."""
+    return float(np.mean(_checks.axis(a_mm, min_n=1)))
+
+
+_R = PRIETO
+register("mean_distance_mm", "mm", "Mean distance", _R, mean_distance_mm, "time")
+register("mean_distance_ml_mm", "mm", "Mean distance ML", _R, mean_distance_axis_mm, "time")
+register("mean_distance_ap_mm", "mm", "Mean distance AP", _R, mean_distance_axis_mm, "time")
+register("rms_distance_mm", "mm", "RMS distance", _R, rms_distance_mm, "time")
+register("rms_ml_mm", "mm", "RMS ML", _R, rms_axis_mm, "time")
+register("rms_ap_mm", "mm", "RMS AP", _R, rms_axis_mm, "time")
+register("sd_ml_mm", "mm", "SD ML (N-1)", "Knapp et al. 2011, J Athl Train 46:257", sd_axis_mm, "time")
+register("sd_ap_mm", "mm", "SD AP (N-1)", "Knapp et al. 2011, J Athl Train 46:257", sd_axis_mm, "time")
+register("range_mm", "mm", "Range (resultant)", _R, range_mm, "time")
+register("range_ml_mm", "mm", "Range ML", _R, range_axis_mm, "time")
+register("range_ap_mm", "mm", "Range AP", _R, range_axis_mm, "time")
+register("path_length_mm", "mm", "Path length", _R, path_length_mm, "time")
+register("path_length_ml_mm", "mm", "Path length ML", _R, path_length_axis_mm, "time")
+register("path_length_ap_mm", "mm", "Path length AP", _R, path_length_axis_mm, "time")
+register("mean_velocity_mm_s", "mm/s", "Mean velocity", _R + "; T = N/fs", mean_velocity_mm_s, "time")
+register("mean_velocity_ml_mm_s", "mm/s", "Mean velocity ML", _R + "; T = N/fs",
+         mean_velocity_axis_mm_s, "time")
+register("mean_velocity_ap_mm_s", "mm/s", "Mean velocity AP", _R + "; T = N/fs",
+         mean_velocity_axis_mm_s, "time")
+register("sway_area_per_second_mm2_s", "mm^2/s", "Sway area per second", _R,
+         sway_area_per_second_mm2_s, "time")
+register("mean_frequency_hz", "Hz", "Mean frequency (Prieto)", _R, mean_frequency_hz, "time")
+register("mean_frequency_ml_hz", "Hz", "Mean frequency ML (Prieto)", _R, mean_frequency_axis_hz, "time")
+register("mean_frequency_ap_hz", "Hz", "Mean frequency AP (Prieto)", _R, mean_frequency_axis_hz, "time")
+register("cop_mean_ml_mm", "mm", "Mean COP position ML (board)", "board frame, DESIGN.md",
+         cop_mean_mm, "time")
+register("cop_mean_ap_mm", "mm", "Mean COP position AP (board)", "board frame, DESIGN.md",
+         cop_mean_mm, "time")

@@ -1,0 +1,62 @@
+"""Exports of recorded sessions, chosen by file suffix (like python-can's log writers).
+
+``WRITERS`` maps a suffix to a writer ``fn(store, target, out, anonymize) -> [paths]``;
+``export(store, ref, out)`` resolves ``ref`` (session id, ``latest`` or athlete code) and calls
+the writer for ``out``'s suffix. Add a format by registering a writer here.
+
+- ``.csv``: session: one row per sample (raw counts, cell forces, total force, COP) with a
+  ``#`` header of metadata; athlete: one row per trial with its measures.
+- ``.json``: measures, flags, metadata, baseline comparison (no samples).
+- ``.c3d``: one trial's force and COP channels (ezc3d; the ``c3d`` extra).
+- ``.zip``: everything of a session (or an athlete): JSON, CSV and one C3D per trial.
+
+``anonymize`` drops everything personal but the athlete code.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from rig.errors import RigError
+from rig.io.data import Target, resolve_target
+
+Writer = Callable[..., list]
+
+
+def _lazy(module: str, attr: str) -> Writer:
+    def call(*args, **kwargs):
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+    call.__name__ = attr
+    return call
+
+
+WRITERS: dict[str, Writer] = {
+    ".csv": _lazy("rig.io.csv_writer", "write_csv"),
+    ".json": _lazy("rig.io.json_writer", "write_json"),
+    ".c3d": _lazy("rig.io.c3d_writer", "write_c3d"),
+    ".zip": _lazy("rig.io.zip_writer", "write_zip"),
+}
+
+
+def register(suffix: str, writer: Writer) -> None:
+    WRITERS[suffix.lower()] = writer
+
+
+def writer_for(out) -> Writer:
+    suffix = Path(out).suffix.lower()
+    if suffix not in WRITERS:
+        raise RigError(f"--out {out}: unknown export format {suffix or '(no suffix)'!r}; "
+                       f"use one of {', '.join(sorted(WRITERS))}")
+    return WRITERS[suffix]
+
+
+def export(store, ref: str, out, anonymize: bool = False, trial: int | None = None) -> list[Path]:
+    """Export session/athlete ``ref`` to ``out`` (format from its suffix); returns the files."""
+    writer = writer_for(out)
+    target = resolve_target(store, ref, trial)
+    return writer(store, target, Path(out), anonymize)
+
+
+__all__ = ["WRITERS", "Target", "export", "register", "resolve_target", "writer_for"]

@@ -1,0 +1,1 @@
+"""A session: protocols, clinician entries, screening, and the runner that orchestrates trials."""

@@ -1,0 +1,622 @@
+"""Run a protocol on the board: zero, wait for the athlete, count down, record, check, repeat.
+
+The runner is one loop in the caller's thread that polls the link at display rate (~30 Hz) and
+drives a user interface (headless text or the live view, ``rig.session.ui``). All timing is board
+time (the frames' ``t_s``), never the host clock, so a simulated board at ``speed=20`` runs a
+protocol exactly as a real one, only faster.
+
+A trial: the athlete steps on and takes the stance (for single-leg stances the COP must be over
+the stance foot's mark, which also catches the wrong foot); once the stance has been held for
+``SETTLE_S`` the countdown runs (a beep each second); the trial records the lead-in (discarded)
+and the trial duration, then ends by itself. The trial is checked (``rig.engine.validity``); an
+invalid trial is filed as invalid, with its reasons, and repeated (asked interactively, or up to
+``max_repeats`` times per condition when scripted). Between trials the athlete steps off and
+rests; the empty board is zeroed again then, so slow drift of the cells never accumulates.
+
+Every frame of a trial goes to the crash-safe journal (``rig.store``) as it arrives; a board
+lost mid-trial or Ctrl-C keeps the trial as incomplete and the session as it is.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rig.engine import stance as stance_marks
+from rig.frames import FrameBatch
+from rig.engine.cop import cop_from_forces
+from rig.errors import AnalysisError, DisconnectError, RigError
+from rig.engine.preprocess import PreprocessOptions, preprocess
+
+G_M_S2 = 9.80665
+POLL_S = 1 / 30            # display rate: the loop wakes this often (wall time)
+SETTLE_S = 1.0             # stance held this long (board time) before the countdown
+TARE_S = 0.5               # empty-board window for zeroing
+EMPTY_N = 60.0             # below this total force (tared) nobody is on the board
+ON_FRACTION = 0.5          # on the board: total force above this share of body weight
+                           # (not more: a wrong entered mass must be caught by the weight rule,
+                           # not leave the runner waiting for an athlete who is already on)
+OFF_FRACTION = 0.2         # stepped off: total force below this share of body weight
+SIDE_MM = 40.0             # single-leg: COP at least this far towards the stance foot's mark
+LANDING_PRE_S = 0.5        # a landing trial keeps this much before the impact
+BUFFER_S = 12.0            # rolling buffer for detection and the live view
+
+
+class Stopped(RigError):
+    """The operator stopped the session (Ctrl-C or closed the window)."""
+
+
+@dataclass
+class Samples:
+    """Calibrated board data: board time (s), raw counts, cell forces (N), total force, COP (mm)."""
+
+    t_s: np.ndarray
+    raw: np.ndarray
+    forces_n: np.ndarray
+    fz_n: np.ndarray
+    x_mm: np.ndarray
+    y_mm: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "Samples":
+        z = np.zeros(0)
+        return cls(z, np.zeros((0, 4), np.int32), np.zeros((0, 4)), z, z, z)
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    def cat(self, other: "Samples") -> "Samples":
+        return Samples(*(np.concatenate([a, b]) for a, b in zip(self.fields(), other.fields())))
+
+    def fields(self):
+        return (self.t_s, self.raw, self.forces_n, self.fz_n, self.x_mm, self.y_mm)
+
+    def since(self, t0_s: float) -> "Samples":
+        i = int(np.searchsorted(self.t_s, t0_s))
+        return Samples(*(a[i:] for a in self.fields()))
+
+    def between(self, t0_s: float, t1_s: float) -> "Samples":
+        i, j = np.searchsorted(self.t_s, [t0_s, t1_s])
+        return Samples(*(a[i:j] for a in self.fields()))
+
+
+@dataclass
+class TrialResult:
+    condition: str
+    index: int
+    practice: bool
+    status: str
+    reasons: list[str]
+    measures: dict[str, float]
+    trial_id: str | None = None
+
+
+@dataclass
+class SessionResult:
+    session_id: str
+    trials: list[TrialResult] = field(default_factory=list)
+    side_measures: dict = field(default_factory=dict)      # condition name -> measure means
+    screening: object | None = None
+    body_mass_kg: float | None = None
+    stopped: str | None = None
+
+
+class BoardFeed:
+    """New frames from the link, calibrated and tared, in a rolling buffer (board time)."""
+
+    def __init__(self, link, calibration):
+        self.link = link
+        self.cal = calibration
+        self.next_index = 0
+        self.buffer = Samples.empty()
+        self.recent: list[FrameBatch] = []     # the raw frames behind ``buffer``
+
+    def poll(self) -> tuple[FrameBatch, Samples]:
+        batch, self.next_index = self.link.frames(self.next_index)
+        if not len(batch):
+            return batch, Samples.empty()
+        s = self.convert(batch)
+        self.buffer = self.buffer.cat(s)
+        self.recent.append(batch)
+        if len(self.buffer) and self.buffer.t_s[-1] - self.buffer.t_s[0] > BUFFER_S * 1.5:
+            self.buffer = self.buffer.since(self.buffer.t_s[-1] - BUFFER_S)
+            first = self.buffer.t_s[0]
+            self.recent = [b for b in self.recent if b.t_s[-1] >= first]
+        return batch, s
+
+    def frames_since(self, t0_s: float) -> FrameBatch:
+        """The raw frames received with board time >= ``t0_s`` (still in the rolling buffer)."""
+        if not self.recent:
+            return FrameBatch.concat([])
+        allf = FrameBatch.concat(self.recent)
+        return allf[int(np.searchsorted(allf.t_s, t0_s)):]
+
+    def convert(self, batch: FrameBatch) -> Samples:
+        forces = self.cal.forces_n(batch.raw)
+        fz, x, y = cop_from_forces(forces, self.cal.positions_mm)
+        x, y = self.cal.correct_cop(x, y)
+        return Samples(batch.t_s.copy(), batch.raw.copy(), forces, fz, x, y)
+
+    def retare(self, raw_window) -> None:
+        self.cal = self.cal.tare(raw_window)
+        self.buffer = self.convert_raw(self.buffer)
+
+    def convert_raw(self, s: Samples) -> Samples:
+        forces = self.cal.forces_n(s.raw)
+        fz, x, y = cop_from_forces(forces, self.cal.positions_mm)
+        x, y = self.cal.correct_cop(x, y)
+        return Samples(s.t_s, s.raw, forces, fz, x, y)
+
+    @property
+    def now_s(self) -> float:
+        return float(self.buffer.t_s[-1]) if len(self.buffer) else math.nan
+
+
+class Runner:
+    """One session of ``protocol`` for ``athlete`` on an open ``link``; see the module docstring."""
+
+    def __init__(self, protocol, link, calibration, store, ui, *, athlete: str, entries=None,
+                 mass_kg: float | None = None, foot_length_mm: float = stance_marks.FOOT_LENGTH_MM,
+                 foot_width_mm: float = stance_marks.FOOT_WIDTH_MM, interactive: bool = False,
+                 max_repeats: int = 2, snapshot=None, port: str = "", meta: dict | None = None):
+        self.p = protocol
+        self.link = link
+        self.store = store
+        self.ui = ui
+        self.athlete = athlete
+        self.entries = entries
+        self.mass_kg = mass_kg
+        self.body_weight_n = mass_kg * G_M_S2 if mass_kg else None
+        self.foot_length_mm, self.foot_width_mm = foot_length_mm, foot_width_mm
+        self.interactive = interactive
+        self.max_repeats = max_repeats
+        self.snapshot = snapshot
+        self.port = port
+        self.meta = dict(meta or {})
+        self.feed = BoardFeed(link, calibration)
+        self.calibration = calibration
+        self.sid: str | None = None
+        self.result: SessionResult | None = None
+        self._rec = None
+
+    # -- the loop ------------------------------------------------------------------------------
+    def _tick(self) -> Samples:
+        """One poll: new frames (journaled if a trial records), the UI fed, errors raised."""
+        wall = time.monotonic()
+        batch, new = self.feed.poll()
+        if self._rec is not None and len(batch):
+            self._rec.append(batch)
+        self.link.check()
+        if self.ui.closed:
+            raise Stopped("the live view was closed")
+        self.ui.process_events()
+        time.sleep(max(0.0, POLL_S - (time.monotonic() - wall)))
+        return new
+
+    def _show(self, s: Samples, elapsed_s=None, remaining_s=None):
+        self.ui.update(s.t_s, s.x_mm, s.y_mm, s.forces_n, s.fz_n, elapsed_s, remaining_s)
+
+    def _wait(self, until, phase: str | None = None, tail_s: float = 5.0):
+        """Poll until ``until(buffer)`` is true; shows the last ``tail_s`` s."""
+        if phase:
+            self.ui.phase(phase)
+        while True:
+            self._tick()
+            buf = self.feed.buffer
+            if len(buf):
+                self._show(buf.since(buf.t_s[-1] - tail_s))
+                if until(buf):
+                    return
+
+    def _wait_board_s(self, seconds: float, text, tail_s: float = 5.0, abort_if=None, t0_s=None):
+        """Let ``seconds`` of board time pass from ``t0_s`` (default: now), showing
+        ``text(remaining_s)``; True if completed, False if ``abort_if(buffer)`` came first."""
+        while not len(self.feed.buffer):
+            self._tick()
+        t0 = self.feed.now_s if t0_s is None else t0_s
+        last_whole = None
+        while True:
+            self._tick()
+            buf = self.feed.buffer
+            left = seconds - (buf.t_s[-1] - t0)
+            whole = math.ceil(left)
+            if whole != last_whole and left > 0:
+                self.ui.phase(text(whole), countdown_s=left)
+                last_whole = whole
+            self._show(buf.since(buf.t_s[-1] - tail_s), remaining_s=max(left, 0.0))
+            if abort_if is not None and abort_if(buf):
+                return False
+            if left <= 0:
+                return True
+
+    # -- detection -----------------------------------------------------------------------------
+    def _empty_for(self, buf: Samples, seconds: float) -> bool:
+        if not len(buf) or buf.t_s[-1] - buf.t_s[0] < seconds:
+            return False
+        w = buf.since(buf.t_s[-1] - seconds)
+        limit = EMPTY_N if self.body_weight_n is None else max(EMPTY_N, OFF_FRACTION * self.body_weight_n)
+        return bool(np.all(np.abs(w.fz_n) < limit))
+
+    def _steady_for(self, buf: Samples, seconds: float) -> bool:
+        """Nothing changes on the board (empty, or a dead weight): safe to zero."""
+        if not len(buf) or buf.t_s[-1] - buf.t_s[0] < seconds:
+            return False
+        w = buf.since(buf.t_s[-1] - seconds)
+        return float(np.ptp(w.fz_n)) < 15.0
+
+    def _in_stance(self, buf: Samples, cond, seconds: float) -> bool:
+        if not len(buf) or buf.t_s[-1] - buf.t_s[0] < seconds:
+            return False
+        w = buf.since(buf.t_s[-1] - seconds)
+        bw = self.body_weight_n
+        if bw is None:
+            if np.any(w.fz_n < 200.0) or np.ptp(w.fz_n) > 0.15 * np.mean(w.fz_n):
+                return False
+        elif np.any(w.fz_n < ON_FRACTION * bw):
+            return False
+        if cond.side:
+            mark = stance_marks.feet(cond.stance)[cond.side].centre_x_mm
+            x = w.x_mm
+            if not np.all(np.isfinite(x)) or np.any(np.sign(mark) * x < SIDE_MM):
+                return False
+        return True
+
+    def _stance_mask(self, w: Samples, cond) -> np.ndarray:
+        """Per sample: weight on the board, and for single-leg stances the COP over the foot."""
+        ok = w.fz_n >= (ON_FRACTION * self.body_weight_n if self.body_weight_n else 200.0)
+        if cond.side:
+            mark = stance_marks.feet(cond.stance)[cond.side].centre_x_mm
+            with np.errstate(invalid="ignore"):
+                ok &= np.isfinite(w.x_mm) & (np.sign(mark) * w.x_mm >= SIDE_MM)
+        return ok
+
+    def _ready_at(self, buf: Samples, cond) -> float | None:
+        """Board time at which the stance had been held for SETTLE_S (None: not yet).
+
+        Taken from the samples, not from when the loop noticed, so the countdown and the
+        trial window do not depend on the host's timing (same data, same trial)."""
+        if not len(buf):
+            return None
+        ok = self._stance_mask(buf, cond)
+        if not ok[-1]:
+            return None
+        bad = np.flatnonzero(~ok)
+        start = buf.t_s[bad[-1] + 1] if bad.size else buf.t_s[0]
+        ready = float(start) + SETTLE_S
+        return ready if buf.t_s[-1] >= ready else None
+
+    def _wrong_foot(self, buf: Samples, cond) -> bool:
+        if not cond.side or not len(buf):
+            return False
+        w = buf.since(buf.t_s[-1] - 0.5)
+        mark = stance_marks.feet(cond.stance)[cond.side].centre_x_mm
+        bw = self.body_weight_n or 400.0
+        return bool(np.all(w.fz_n > ON_FRACTION * bw) and np.all(np.sign(mark) * w.x_mm < -SIDE_MM))
+
+    # -- phases --------------------------------------------------------------------------------
+    def zero(self, first: bool) -> None:
+        """Zero the cells on an empty, steady board (asks the athlete to step off if needed)."""
+        if first:
+            self.ui.phase("Zeroing: keep the board empty")
+        if first:
+            ok = lambda b: self._steady_for(b, TARE_S) and self._looks_empty(b)
+        else:   # the athlete has left: force near the last zero, and nothing moving
+            ok = lambda b: self._steady_for(b, TARE_S) and self._empty_for(b, TARE_S)
+        self._wait(ok, None if first else "Step off the board")
+        w = self.feed.buffer.since(self.feed.now_s - TARE_S)
+        drift_n = float(np.mean(w.fz_n))
+        self.feed.retare(w.raw)
+        if not first and abs(drift_n) > 5.0:
+            self.ui.message(f"zero drifted by {drift_n:+.1f} N since the last zeroing; re-zeroed", "info")
+
+    def _looks_empty(self, buf: Samples) -> bool:
+        """Before the first zeroing: no weight beyond what the calibration's own zero allows."""
+        w = buf.since(buf.t_s[-1] - TARE_S)
+        if self.calibration.is_nominal:
+            return float(np.mean(np.abs(w.fz_n))) < 400.0     # nominal offsets are only rough
+        return float(np.mean(np.abs(w.fz_n))) < EMPTY_N
+
+    def _weigh(self, cond) -> None:
+        """Body weight from the first stance held still (when the clinician did not enter it)."""
+        if self.body_weight_n is not None:
+            return
+        self._wait(lambda b: self._in_stance(b, cond, SETTLE_S + 0.5),
+                   "Step on the board for weighing")
+        w = self.feed.buffer.since(self.feed.now_s - SETTLE_S)
+        self.body_weight_n = float(np.mean(w.fz_n))
+        self.mass_kg = self.body_weight_n / G_M_S2
+        self.meta["body_mass_measured_kg"] = round(self.mass_kg, 1)
+        self.ui.message(f"body mass measured on the board: {self.mass_kg:.1f} kg", "info")
+
+    def _take_stance(self, cond) -> None:
+        instr = self._instruction(cond)
+        self.ui.phase(instr)
+        warned = False
+
+        def ready(buf):
+            nonlocal warned
+            if self._wrong_foot(buf, cond) and not warned:
+                self.ui.message(f"wrong foot: stand on the {cond.side} foot", "warn")
+                warned = True
+            return self._ready_at(buf, cond) is not None
+
+        self._wait(ready)
+        return self._ready_at(self.feed.buffer, cond)
+
+    @staticmethod
+    def _instruction(cond) -> str:
+        what = {"bipedal": "Stand on both feet", "tandem": "Stand heel to toe, left foot behind",
+                "single_left": "Stand on the LEFT foot", "single_right": "Stand on the RIGHT foot"}
+        eyes = "eyes CLOSED" if cond.eyes == "closed" else "eyes open"
+        surface = ", on the foam pad" if cond.surface == "foam" else ""
+        return f"{what.get(cond.stance, cond.stance)}, {eyes}{surface}, hands on hips"
+
+    # -- one trial -----------------------------------------------------------------------------
+    def run_trial(self, cond, index: int, practice: bool) -> TrialResult:
+        label = f"{cond.label}: {'practice' if practice else f'trial {index}'}"
+        feet = stance_marks.feet(cond.stance, self.foot_length_mm, self.foot_width_mm)
+        self.ui.set_trial(label, feet, cond.trial_duration_s)
+        if cond.kind == "landing":
+            self._weigh_for_landing()
+            samples, window, rec_t0 = self._record_landing(cond, index, practice)
+        else:
+            while True:
+                self._weigh(cond)
+                t_ready = self._take_stance(cond)
+                # every sample since the stance was ready, not just the latest: at a fast
+                # simulated speed a short touch-down can fall between two polls
+                left = lambda b, t=t_ready: not np.all(self._stance_mask(b.since(t), cond))
+                if self._wait_board_s(cond.countdown_s, lambda s: f"{label}: {s}", abort_if=left,
+                                      t0_s=t_ready):
+                    break
+                self.ui.message("stance lost during the countdown: again", "warn")
+            self.ui.beep()
+            samples, window, rec_t0 = self._record_static(cond, index, practice, label,
+                                                          t_ready + cond.countdown_s)
+        return self._finish_trial(cond, index, practice, samples, window)
+
+    def _begin_recording(self, cond, index, practice):
+        stats0 = self.link.stats.as_dict()
+        self._stats0 = stats0
+        self._rec = self.store.begin_trial(self.sid, self.p.condition_dict(cond), index, practice,
+                                           stats_source=lambda: self.link.stats.as_dict())
+        return self._rec
+
+    def _record_static(self, cond, index, practice, label, t0: float):
+        """Record from board time ``t0`` (the end of the countdown; frames since are journaled)."""
+        rec = self._begin_recording(cond, index, practice)
+        early = self.feed.frames_since(t0)
+        if len(early):
+            rec.append(early)
+        total = cond.lead_in_s + cond.trial_duration_s
+        collected = self.feed.buffer.since(t0)
+        self.ui.phase(f"{label}: recording")
+        stepped_off_at = None
+        while True:
+            new = self._tick()
+            collected = collected.cat(new.since(t0))
+            elapsed = (collected.t_s[-1] - t0) if len(collected) else 0.0
+            self._show(collected, elapsed_s=elapsed, remaining_s=max(total - elapsed, 0.0))
+            if len(new) and self.body_weight_n and np.all(new.fz_n < OFF_FRACTION * self.body_weight_n):
+                stepped_off_at = stepped_off_at or float(new.t_s[0])
+                if self.feed.now_s - stepped_off_at > 0.5:
+                    break          # off the board: no point recording on (the trial is invalid)
+            else:
+                stepped_off_at = None
+            if elapsed >= total:
+                break
+        self.ui.beep()
+        window = (t0 + cond.lead_in_s, t0 + total)
+        return collected, window, t0
+
+    def _weigh_for_landing(self) -> None:
+        if self.body_weight_n is None:
+            raise RigError("a landing trial needs the body mass: give --mass-kg")
+
+    def _record_landing(self, cond, index, practice):
+        self._wait(lambda b: self._empty_for(b, 0.5), "Step off: the hop starts off the board")
+        self.ui.phase(f"Hop onto the board and land on the {cond.side.upper()} foot; hold {cond.trial_duration_s:g} s")
+        rec = self._begin_recording(cond, index, practice)
+        bw = self.body_weight_n
+        land_t = None
+        collected = Samples.empty()
+        while True:
+            new = self._tick()
+            collected = collected.cat(new)
+            if land_t is None:
+                hit = np.flatnonzero(collected.fz_n > 0.5 * bw)
+                if hit.size:
+                    land_t = float(collected.t_s[hit[0]])
+                    self.ui.beep()
+                else:
+                    collected = collected.since(self.feed.now_s - LANDING_PRE_S)
+                    self._show(collected)
+                    continue
+            elapsed = self.feed.now_s - land_t
+            self._show(collected, elapsed_s=elapsed, remaining_s=max(cond.trial_duration_s - elapsed, 0))
+            if elapsed >= cond.trial_duration_s:
+                break
+        self.ui.beep()
+        window = (land_t - LANDING_PRE_S, land_t + cond.trial_duration_s)
+        return collected, window, land_t
+
+    def _finish_trial(self, cond, index, practice, s: Samples, window) -> TrialResult:
+        from rig.engine.validity import check_trial
+
+        rec, self._rec = self._rec, None
+        w = s.between(*window)
+        landing = cond.kind == "landing"
+        # a landing trial keeps the flight before the impact for the landing measures; the
+        # COP measures and the validity rules look at the time on the board, from the impact
+        on_board = w.since(window[0] + LANDING_PRE_S) if landing else w
+        stats = self.link.stats.as_dict()
+        lost = stats.get("frames_lost", 0) - self._stats0.get("frames_lost", 0)
+        got = len(s)
+        lost_fraction = lost / max(lost + got, 1)
+        feet = stance_marks.feet(cond.stance, self.foot_length_mm, self.foot_width_mm)
+        reasons = check_trial(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm, on_board.y_mm,
+                              condition=cond, rules=self.p.validity, body_weight_n=self.body_weight_n,
+                              feet=feet, lost_fraction=lost_fraction) if len(on_board) > 2 else \
+            ["no data in the trial window"]
+        measures: dict[str, float] = {}
+        processing: dict = {"tare_offset_counts": self.feed.cal.offset_counts.tolist(),
+                            "lead_in_s": cond.lead_in_s, "window_s": list(window)}
+        try:
+            from rig.engine.sway import compute_measures
+            from rig.engine.sway.landing import landing_measures
+
+            opts = PreprocessOptions(lowpass_hz=self.p.lowpass_hz)
+            trace = preprocess(on_board.t_s, on_board.x_mm, on_board.y_mm, on_board.fz_n, opts)
+            processing.update(trace.processing)
+            support = stance_marks.base_of_support(cond.stance, self.foot_length_mm, self.foot_width_mm)
+            measures = compute_measures(trace, foot=support, entropy=False,
+                                        body_weight_n=None if landing else self.body_weight_n)
+            if landing:
+                fs = (len(w) - 1) / (w.t_s[-1] - w.t_s[0])
+                measures.update(landing_measures(w.fz_n, fs, self.body_weight_n))
+        except AnalysisError as e:
+            reasons = reasons + [f"cannot analyse: {e}"]
+        if getattr(self.p.validity, "error_candidates", False) and self.body_weight_n and len(on_board) > 10:
+            from rig.engine.validity import bess_error_candidates
+
+            cands = bess_error_candidates(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm,
+                                          on_board.y_mm, condition=cond, body_weight_n=self.body_weight_n,
+                                          feet=feet)
+            processing["error_candidates"] = cands
+            if cands:   # the board proposes, the clinician scores (eyes, hands are not visible to it)
+                self.ui.message(f"{len(cands)} error candidate(s) for the clinician to confirm: " + "; ".join(
+                    f"{c['t_s']:.1f} s {c['kind']}" for c in cands), "info")
+        status = "valid" if not reasons else "invalid"
+        tid = rec.finish(status, reasons, stats, window, measures, processing)
+        if self.snapshot:
+            self.ui.save_snapshot(self.snapshot, cond, index)
+        res = TrialResult(cond.name, index, practice, status, reasons, measures, tid)
+        self.ui.trial_done(res, cond)
+        return res
+
+    # -- the session ---------------------------------------------------------------------------
+    def run(self) -> SessionResult:
+        self.p.check_rate(self.link.hello.rate_hz)
+        self.store.ensure_athlete(self.athlete)
+        h = self.link.hello
+        meta = dict(self.meta)
+        if self.entries is not None:
+            meta["clinical_entries"] = self.entries.as_dict()
+        if self.mass_kg:
+            meta["body_mass_entered_kg"] = self.mass_kg
+        self.sid = self.store.new_session(
+            self.athlete, self.p.as_dict(),
+            {"board_id": h.board_id_hex, "firmware": h.firmware_str, "rate_hz": h.rate_hz, "port": self.port},
+            self.calibration, meta)
+        self.result = SessionResult(self.sid)
+        try:
+            self._run_conditions()
+        except (KeyboardInterrupt, Stopped, DisconnectError, RigError) as e:
+            self._stop(e)
+            raise
+        finally:
+            self.ui.phase("Session finished" if self.result.stopped is None else "Session stopped")
+        self._conclude()
+        return self.result
+
+    def _stop(self, e: BaseException) -> None:
+        why = "stopped by the operator (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else str(e)
+        self.result.stopped = why
+        if self._rec is not None:
+            rec, self._rec = self._rec, None
+            rec.abort(f"recording stopped: {why}", self.link.stats.as_dict())
+        self.store.set_session_status(self.sid, "incomplete")
+
+    def _run_conditions(self) -> None:
+        self.link.start()
+        self.zero(first=True)
+        first = True
+        for cond in self.p.conditions:
+            valid = 0
+            repeats = 0
+            plan = [(True, i + 1) for i in range(cond.practice_trials)]
+            for prac, i in plan:
+                if not first:
+                    self._rest(cond)
+                first = False
+                self.result.trials.append(self.run_trial(cond, i, True))
+            index = 1
+            while valid < cond.trials:
+                if not first:
+                    self._rest(cond)
+                first = False
+                r = self.run_trial(cond, index, False)
+                self.result.trials.append(r)
+                index += 1
+                if r.status == "valid":
+                    valid += 1
+                    continue
+                if repeats >= self.max_repeats or not self.ui.ask_repeat(r, cond, self.interactive):
+                    self.ui.message(f"{cond.label}: moving on with {valid} valid trial(s) of {cond.trials}", "warn")
+                    break
+                repeats += 1
+
+    def _rest(self, cond) -> None:
+        self.zero(first=False)
+        if cond.rest_s > 0:
+            self._wait_board_s(cond.rest_s, lambda s: f"Rest {s} s")
+
+    # -- results -------------------------------------------------------------------------------
+    def _conclude(self) -> None:
+        means = condition_means(self.result.trials)
+        self.result.side_measures = means
+        self.result.body_mass_kg = self.mass_kg
+        summary = {"protocol": self.p.name, "demo": bool(getattr(self.p, "demo", False)),
+                   "body_mass_kg": round(self.mass_kg, 1) if self.mass_kg else None,
+                   "trials": {"valid": sum(t.status == "valid" and not t.practice for t in self.result.trials),
+                              "invalid": sum(t.status != "valid" and not t.practice for t in self.result.trials)}}
+        flags: list[dict] = []
+        if self.p.screening is not None:
+            from rig.session.screening import screen
+
+            baseline = self._baseline_measures()
+            res = screen(self.p.screening, self.entries, side_inputs(self.p, means), baseline)
+            self.result.screening = res
+            summary.update(res.summary)
+            flags = res.flags
+        self.store.set_session_result(self.sid, summary, flags)
+        self.store.set_session_status(self.sid, "complete")
+
+    def _baseline_measures(self):
+        """The athlete's baseline session, as screening input (None when there is none)."""
+        base = self.store.baseline(self.athlete)
+        if base is None or base == self.sid:
+            return None
+        s = self.store.session(base)
+        trials = [TrialResult((t["condition"] or {}).get("name", ""), t["index"], t["practice"],
+                              t["status"], t["reasons"], t["measures"]) for t in s["trials"]]
+        return side_inputs(self.p, condition_means(trials)) or None
+
+
+def condition_means(trials: list[TrialResult]) -> dict[str, dict[str, float]]:
+    """Condition name -> mean of each measure over the condition's valid, non-practice trials."""
+    by: dict[str, list[dict]] = {}
+    for t in trials:
+        if t.status == "valid" and not t.practice:
+            by.setdefault(t.condition, []).append(t.measures)
+    out = {}
+    for name, ms in by.items():
+        keys = set.intersection(*(set(m) for m in ms))
+        out[name] = {k: float(np.mean([m[k] for m in ms])) for k in sorted(keys)}
+        out[name]["valid_trials"] = float(len(ms))
+        if len(ms) > 1:     # trial-to-trial SD: the screen weighs side differences against it
+            out[name]["trial_sd"] = {k: float(np.std([m[k] for m in ms], ddof=1)) for k in sorted(keys)}
+    return out
+
+
+def side_inputs(protocol, means: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The screening's input: per stance leg, the measures of the condition the rules name."""
+    rules = protocol.screening
+    want = getattr(rules, "condition_eyes", "closed")
+    out: dict[str, dict[str, float]] = {}
+    for c in protocol.conditions:
+        if c.side and c.eyes == want and c.kind == "static" and c.name in means:
+            out[c.side] = means[c.name]
+    return out

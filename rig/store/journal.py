@@ -1,0 +1,332 @@
+"""Crash-safe, append-only journal of one trial's raw frames (what a crash must not lose).
+
+While a trial records, every ``FrameBatch`` the link delivers is appended here at once, so
+the data survives the program being killed, the machine losing power, or the board being
+unplugged; ``rig recover`` (and the next ``Store.open``) turn a journal left behind into a
+trial marked incomplete.
+
+File format (``<trial id>.rjl``, little-endian):
+
+* Line 1: a JSON object ending in ``\\n``: ``{"format": "rig-journal", "version": 1, ...}``
+  with the trial's metadata (session, condition, index, start time, writer pid). It is written
+  and fsync'ed before the first frame.
+* Then blocks: a 20-byte header ``magic b"RJB1", kind u8, 3 pad bytes, count u32, length u32,
+  crc32 u32`` followed by ``length`` payload bytes. The CRC-32 (zlib) covers the first 16
+  header bytes and the payload, so a torn or garbled tail is detected; reading stops at the
+  first bad block and drops it and everything after it.
+* Kinds: ``FRAMES`` (``count`` fixed-size 40-byte records, ``FRAME_DTYPE``), ``STATS``
+  (decoder statistics as JSON; the last one wins), ``NOTE`` (a JSON event, e.g. the board
+  was unplugged).
+
+Durability guarantee (what is promised, and why it is cheap):
+
+* ``append`` writes the batch to the file with one ``os.write`` before returning (a few
+  microseconds; batches arrive every few ms). From then on the frames survive the *process*
+  dying in any way (exception, ``kill -9``, board unplugged): they are in the kernel.
+* A background thread calls ``fdatasync`` every ``sync_interval_s`` (0.1 s) while there is
+  new data, so a *power loss or kernel crash* loses at most the last ~100 ms of frames
+  (assuming the drive honours flush requests, as every journaling file system assumes).
+* Finished trials are written as a new file (temporary name, fsync, rename, fsync of the
+  directory) and only then is the journal removed: a crash at any point leaves either the
+  journal or the finished file.
+
+The writer holds an exclusive ``flock`` on its journal, so recovery in another process (or a
+second ``Store.open``) never takes over a journal that is still being written. The lock dies
+with the process, however it dies.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from rig.frames import FrameBatch
+from rig.errors import FileFormatError, RigError
+
+try:  # POSIX advisory locks; on Windows the writer's pid in the header is checked instead
+    import fcntl
+except ImportError:  # pragma: no cover - not on the build machine
+    fcntl = None
+
+FORMAT = "rig-journal"
+VERSION = 1
+SUFFIX = ".rjl"
+SYNC_INTERVAL_S = 0.1
+
+#: One frame on disk: 40 bytes, no padding, little-endian (FrameBatch fields, same order).
+FRAME_DTYPE = np.dtype([
+    ("seq", "<u2"), ("t_us", "<u4"), ("t_s", "<f8"), ("host_t_s", "<f8"),
+    ("raw", "<i4", (4,)), ("status", "<u2"),
+])
+assert FRAME_DTYPE.itemsize == 40
+
+BLOCK_MAGIC = b"RJB1"
+_HEAD = struct.Struct("<4sB3xII")   # magic, kind, count, payload length: 16 bytes
+_CRC = struct.Struct("<I")
+HEADER_SIZE = _HEAD.size + _CRC.size
+KIND_FRAMES, KIND_STATS, KIND_NOTE = 1, 2, 3
+MAX_PAYLOAD = 64 << 20  # a sane bound: a larger length field means a garbled header
+
+
+def frames_to_records(batch: FrameBatch) -> np.ndarray:
+    """A FrameBatch as a structured array of FRAME_DTYPE records (vectorised)."""
+    rec = np.empty(len(batch), FRAME_DTYPE)
+    for name in FrameBatch.fields():
+        rec[name] = getattr(batch, name)
+    return rec
+
+
+def records_to_frames(rec: np.ndarray) -> FrameBatch:
+    """Structured FRAME_DTYPE records back to a FrameBatch with the contract's dtypes."""
+    return FrameBatch(
+        rec["seq"].astype(np.uint16), rec["t_us"].astype(np.uint32),
+        rec["t_s"].astype(np.float64), rec["host_t_s"].astype(np.float64),
+        np.ascontiguousarray(rec["raw"], dtype=np.int32), rec["status"].astype(np.uint16),
+    )
+
+
+def encode_block(kind: int, payload: bytes, count: int = 0) -> bytes:
+    head = _HEAD.pack(BLOCK_MAGIC, kind, count, len(payload))
+    crc = zlib.crc32(payload, zlib.crc32(head))
+    return head + _CRC.pack(crc) + payload
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so a create/rename/unlink in it is itself durable (POSIX only)."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _datasync(fd: int) -> None:
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)
+
+
+class JournalWriter:
+    """Appends frames, statistics and notes to one journal file; thread-safe.
+
+    ``append_frames`` is meant to be called from the link's reader thread: one small write,
+    no allocation beyond the record array, no fsync on the caller's thread.
+    """
+
+    def __init__(self, path: Path, meta: dict, sync_interval_s: float = SYNC_INTERVAL_S,
+                 stats_source: Callable[[], dict] | None = None):
+        self.path = Path(path)
+        self.sync_interval_s = sync_interval_s
+        self.stats_source = stats_source
+        self.frames_written = 0
+        self.error: RigError | None = None
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._last_stats: dict | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        header = {"format": FORMAT, "version": VERSION, "pid": os.getpid(),
+                  "frame_dtype": "seq u2, t_us u4, t_s f8, host_t_s f8, raw i4x4, status u2 (<, 40 B)",
+                  **meta}
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                               | getattr(os, "O_BINARY", 0), 0o644)
+        except OSError as e:
+            raise RigError(f"cannot create journal {self.path}: {e.strerror}") from None
+        if fcntl is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(self._fd, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
+        os.fsync(self._fd)
+        fsync_dir(self.path.parent)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._syncer, name=f"rig-journal {self.path.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    # -- appending ---------------------------------------------------------------------------
+    def append_frames(self, batch: FrameBatch) -> None:
+        if not len(batch):
+            return
+        rec = frames_to_records(batch)
+        self._write(encode_block(KIND_FRAMES, rec.tobytes(), len(rec)))
+        self.frames_written += len(rec)
+
+    def append_stats(self, stats: dict) -> None:
+        self._last_stats = dict(stats)
+        self._write(encode_block(KIND_STATS, json.dumps(stats, sort_keys=True).encode("utf-8")))
+
+    def append_note(self, text: str, **fields) -> None:
+        note = {"utc": _utc_now(), "text": text, **fields}
+        self._write(encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
+
+    def _write(self, block: bytes) -> None:
+        with self._lock:
+            if self._fd < 0:
+                return
+            try:
+                os.write(self._fd, block)
+                self._dirty = True
+            except OSError as e:
+                # Never raise into the link's reader thread: keep the error for finish().
+                if self.error is None:
+                    self.error = RigError(f"journal {self.path}: write failed: {e.strerror}")
+
+    # -- durability --------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Make everything appended so far durable on disk now."""
+        with self._lock:
+            if self._fd < 0 or not self._dirty:
+                return
+            self._dirty = False
+            fd = self._fd
+        try:
+            _datasync(fd)
+        except OSError as e:
+            if self.error is None:
+                self.error = RigError(f"journal {self.path}: fsync failed: {e.strerror}")
+
+    def _syncer(self) -> None:
+        while not self._stop.wait(self.sync_interval_s):
+            if self.stats_source is not None:
+                try:
+                    stats = dict(self.stats_source())
+                except Exception:  # a stats callback must never stop the journal
+                    stats = None
+                if stats is not None and stats != self._last_stats:
+                    self.append_stats(stats)
+            self.sync()
+
+    def stop(self) -> None:
+        """Stop the sync thread and make everything durable; the file stays open and locked."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+        self.sync()
+
+    def close(self, remove: bool = False) -> None:
+        """Stop, sync and close; ``remove`` deletes the file first (the trial is filed).
+
+        The file is unlinked while still locked, so no recovery elsewhere can take it over.
+        """
+        self.stop()
+        if remove:
+            try:
+                self.path.unlink()
+                fsync_dir(self.path.parent)
+            except FileNotFoundError:
+                pass
+        with self._lock:
+            fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)  # also releases the flock
+
+
+@dataclass
+class JournalContents:
+    """What a journal holds, after dropping a torn or corrupt tail."""
+
+    path: Path
+    meta: dict
+    frames: FrameBatch
+    stats: dict | None = None
+    notes: list[dict] = field(default_factory=list)
+    blocks: int = 0
+    dropped_bytes: int = 0      # bytes after the last good block (torn write, garbage)
+
+
+def read_journal(path) -> JournalContents:
+    """Read a journal; raises FileFormatError only when its header line is unreadable."""
+    path = Path(path)
+    data = path.read_bytes()
+    nl = data.find(b"\n")
+    try:
+        if nl < 0:
+            raise ValueError("no header line")
+        meta = json.loads(data[:nl].decode("utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"format is {meta.get('format')!r}, expected {FORMAT!r}")
+        if int(meta.get("version", 0)) > VERSION:
+            raise ValueError(f"version {meta.get('version')} is newer than this rig's {VERSION}")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise FileFormatError(f"journal {path}: header line unreadable: {e}") from None
+    pos = nl + 1
+    parts: list[np.ndarray] = []
+    stats = None
+    notes: list[dict] = []
+    blocks = 0
+    end = len(data)
+    while pos + HEADER_SIZE <= end:
+        magic, kind, count, length = _HEAD.unpack_from(data, pos)
+        if magic != BLOCK_MAGIC or length > MAX_PAYLOAD or pos + HEADER_SIZE + length > end:
+            break
+        (crc,) = _CRC.unpack_from(data, pos + _HEAD.size)
+        payload = data[pos + HEADER_SIZE: pos + HEADER_SIZE + length]
+        if zlib.crc32(payload, zlib.crc32(data[pos:pos + _HEAD.size])) != crc:
+            break
+        if kind == KIND_FRAMES:
+            if length != count * FRAME_DTYPE.itemsize:
+                break
+            parts.append(np.frombuffer(payload, FRAME_DTYPE))
+        elif kind == KIND_STATS:
+            stats = json.loads(payload)
+        elif kind == KIND_NOTE:
+            notes.append(json.loads(payload))
+        blocks += 1
+        pos += HEADER_SIZE + length
+    rec = np.concatenate(parts) if parts else np.zeros(0, FRAME_DTYPE)
+    return JournalContents(path, meta, records_to_frames(rec), stats, notes, blocks, end - pos)
+
+
+def lock_for_recovery(path) -> int | None:
+    """Open and exclusively lock a journal left behind; None if a live writer holds it (or it
+    is gone). Close the returned fd (``os.close``) to release it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+    elif is_locked(path):  # pragma: no cover - Windows
+        os.close(fd)
+        return None
+    return fd
+
+
+def is_locked(path) -> bool:
+    """True when a live process still writes this journal (holds its lock)."""
+    if fcntl is not None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # releases our probe lock too
+        return False
+    try:  # pragma: no cover - Windows: fall back on the writer's pid
+        with open(path, "rb") as f:
+            pid = int(json.loads(f.readline()).get("pid", -1))
+        if pid == os.getpid():
+            return True
+        os.kill(pid, 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

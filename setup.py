@@ -1,0 +1,28 @@
+"""Ships the repository's top-level ``protocols/`` and ``calibration/nominal.toml`` in the wheel
+as package data (``rig/data/``): the repository layout is fixed, the installed package must
+still find them (read with ``importlib.resources`` by ``rig.paths.shipped_dir``)."""
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+SHIPPED = {
+    "protocols": ["*.toml", "*.md"],
+    "calibration": ["nominal.toml", "*.md"],
+}
+
+
+class BuildPyWithData(build_py):
+    def run(self):
+        super().run()
+        for folder, patterns in SHIPPED.items():
+            dest = Path(self.build_lib) / "rig" / "data" / folder
+            dest.mkdir(parents=True, exist_ok=True)
+            for pattern in patterns:
+                for f in sorted((ROOT / folder).glob(pattern)):
+                    shutil.copy2(f, dest / f.name)
+
+
+setup(cmdclass={"build_py": BuildPyWithData})
