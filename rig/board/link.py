@@ -1,9 +1,12 @@
 """The serial link to a board: handshake, commands, and a reader thread that never blocks.
 
-The reader thread reads whatever bytes are waiting, decodes them (vectorised) and appends the
-frames to an in-memory list; callers take frames by index without waiting. If the board goes
-away mid-stream, the thread records a ``DisconnectError`` in ``link.error`` and stops; every
-frame received before stays available.
+The reader thread reads whatever bytes are waiting, decodes them (vectorised), hands each batch
+to the listeners (the journal writes it there, before anything else happens to it) and appends
+it to a bounded window of frames numbered from 0 (``rig.board.window``). ``start()`` returns the
+index of the stream's first frame; every reader consumes from that index on, so nothing decoded
+between START and the first read is lost, and a poll costs in proportion to the new frames. If
+the board goes away mid-stream, the thread records a ``DisconnectError`` in ``link.error`` and
+stops; every frame received before stays available.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import serial
 
 from rig.board import wire
 from rig.board.decoder import Decoder
+from rig.board.window import DEFAULT_MAX_FRAMES, FrameWindow
 from rig.frames import DecoderStats, FrameBatch
 from rig.errors import BoardError, DisconnectError, PortError, RigError
 
@@ -29,7 +33,7 @@ READ_POLL_S = 0.02
 class BoardLink:
     """One board on one serial port (``/dev/ttyACM0``, ``COM3``, ``sim://?seed=1``, a pty)."""
 
-    def __init__(self, url: str, baudrate: int = wire.DEFAULT_BAUD):
+    def __init__(self, url: str, baudrate: int = wire.DEFAULT_BAUD, window_frames: int = DEFAULT_MAX_FRAMES):
         self.url = url
         self.baudrate = baudrate
         self.hello: wire.Hello | None = None
@@ -37,8 +41,8 @@ class BoardLink:
         self.error: RigError | None = None
         self.resets_seen = 0
         self._ser = None
-        self._batches: list[FrameBatch] = []
-        self._count = 0
+        self._window = FrameWindow(window_frames)
+        self.stream_start: int | None = None   # index of the current stream's first frame
         self._cond = threading.Condition()
         self._replies: queue.Queue = queue.Queue()
         self._listeners: list[Callable[[FrameBatch], None]] = []
@@ -104,12 +108,19 @@ class BoardLink:
         self.hello = self._parse_hello(reply[1])
         return self.hello
 
-    def start(self) -> None:
-        """Start streaming; frames then accumulate (see ``frames``)."""
+    def start(self) -> int:
+        """Start streaming; returns the index of the stream's first frame.
+
+        The index is pinned before START is sent, so every frame of the stream has an index at
+        or after it; ``frames``, ``wait_frames`` and ``collect`` read from it by default.
+        """
         with self._cond:
             self.decoder.mark_stream_start()
+            first = self._window.count
+        self.stream_start = first
         self._ack(wire.C_START)
         self._streaming = True
+        return first
 
     def stop(self) -> None:
         self._streaming = False
@@ -175,53 +186,69 @@ class BoardLink:
             self.check()
 
     # -- frames ------------------------------------------------------------------------------
-    def frames(self, since: int = 0) -> tuple[FrameBatch, int]:
-        """Frames received from index ``since`` on, and the index to ask from next time."""
+    def frames(self, since: int | None = None) -> tuple[FrameBatch, int]:
+        """Frames from index ``since`` (default: the stream's first) on, and the index to ask
+        from next time. Raises ``FramesLeftWindow`` if ``since`` has left the bounded window."""
         with self._cond:
-            batches, count = list(self._batches), self._count
-        if since >= count:
-            return FrameBatch.empty(), count
-        return FrameBatch.concat(batches)[since:], count
+            return self._window.since(self._from(since))
+
+    def _from(self, since: int | None) -> int:
+        if since is not None:
+            return since
+        return self.stream_start if self.stream_start is not None else self._window.count
 
     @property
     def frame_count(self) -> int:
-        return self._count
+        """Frames decoded since the link was opened (the next frame's index)."""
+        return self._window.count
 
     def wait_frames(self, n: int, timeout_s: float = 5.0, since: int | None = None) -> FrameBatch:
-        """Block until ``n`` frames beyond ``since`` (default: now) have arrived, or raise."""
-        start = self._count if since is None else since
+        """Block until ``n`` frames from ``since`` (default: the stream's first) have arrived.
+
+        ``timeout_s`` is host time: it bounds how long a silent board is waited for."""
+        start = self._from(since)
         deadline = time.monotonic() + timeout_s
         with self._cond:
-            while self._count - start < n:
+            while self._window.count - start < n:
                 if self.error is not None:
                     break
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(min(left, 0.1))
+            got = self._window.count - start
         self.check()
-        if self._count - start < n:
+        if got < n:
             raise PortError(
-                f"port {self.url}: board sent {self._count - start} of {n} frames in {timeout_s:.1f} s "
+                f"port {self.url}: board sent {got} of {n} frames in {timeout_s:.1f} s "
                 "(stalled? is it streaming?)"
             )
         return self.frames(start)[0]
 
     def collect(self, seconds: float, since: int | None = None,
-                on_batch: Callable[[FrameBatch], None] | None = None, stall_s: float = 5.0) -> FrameBatch:
-        """Frames from index ``since`` (default: now) until they span ``seconds`` of board time.
+                on_batch: Callable[[FrameBatch], None] | None = None, stall_s: float = 5.0) -> FrameBatch | None:
+        """Frames from index ``since`` (default: the stream's first) until they span ``seconds``
+        of board time.
 
         Board time, not wall time: at the simulator's ``speed=20`` this returns twenty times
         sooner with the same frames. ``on_batch`` sees each new batch as it arrives (to write
-        it to disk at once). Raises the link's error (e.g. DisconnectError) or a PortError when
-        nothing arrives for ``stall_s`` wall seconds; frames already received stay in the link.
+        it to disk at once); with ``on_batch`` nothing is accumulated and None is returned, so
+        a long recording holds no more than the link's window. Raises the link's error (e.g.
+        DisconnectError) or a PortError when nothing arrives for ``stall_s`` host seconds.
         """
-        cursor = self._count if since is None else since
+        cursor = self._from(since)
         t_first = None
         parts: list[FrameBatch] = []
+        failed: RigError | None = None
         while True:
-            self.wait_frames(1, timeout_s=stall_s, since=cursor)
+            try:
+                self.wait_frames(1, timeout_s=stall_s, since=cursor)
+            except RigError as e:
+                # hand over what arrived before the failure, then raise: "kept" stays true
+                failed = e
             batch, cursor = self.frames(cursor)
+            if failed is not None and not len(batch):
+                raise failed
             if t_first is None:
                 t_first = float(batch.t_s[0])
             end = t_first + seconds
@@ -229,11 +256,14 @@ class BoardLink:
             if done:
                 batch = batch[batch.t_s < end] if seconds > 0 else batch[:1]
             if len(batch):
-                parts.append(batch)
                 if on_batch is not None:
                     on_batch(batch)
+                else:
+                    parts.append(batch)
             if done:
-                return FrameBatch.concat(parts)
+                return None if on_batch is not None else FrameBatch.concat(parts)
+            if failed is not None:
+                raise failed
 
     def add_listener(self, fn: Callable[[FrameBatch], None]) -> None:
         self._listeners.append(fn)
@@ -283,17 +313,19 @@ class BoardLink:
                         self.decoder.note_reset()
                         self.resets_seen += 1
                         threading.Thread(target=self._restart_after_reset, daemon=True).start()
-                if len(batch):
-                    self._batches.append(batch)
-                    self._count += len(batch)
-                    if len(self._batches) > 256:  # keep concat cheap
-                        self._batches = [FrameBatch.concat(self._batches)]
+            if len(batch):
+                # listeners first (the journal): a frame is on disk before anyone reads it
+                for fn in list(self._listeners):
+                    try:
+                        fn(batch)
+                    except Exception as e:   # a listener that fails stops the link loudly
+                        self._fail_listener(e)
+                with self._cond:
+                    self._window.append(batch)
+            with self._cond:
                 self._cond.notify_all()
             for p in packets:
                 self._replies.put(p)
-            if len(batch):
-                for fn in list(self._listeners):
-                    fn(batch)
 
     def _restart_after_reset(self) -> None:
         try:
@@ -309,8 +341,15 @@ class BoardLink:
             why = "" if "disconnected" in reason else f" ({reason})"
             self.error = DisconnectError(
                 f"port {self.url}: board stopped sending data (unplugged?){why}; "
-                f"the {self._count} frames received before were kept"
+                f"the {self._window.count} frames received before were kept"
             )
+        with self._cond:
+            self._cond.notify_all()
+
+    def _fail_listener(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc if isinstance(exc, RigError) else RigError(
+                f"port {self.url}: recording the board's frames failed: {_reason(exc)}")
         with self._cond:
             self._cond.notify_all()
 

@@ -67,6 +67,9 @@ class Calibration:
     # offsets from a tare at the start of a recording replace the file's (see ``tare``); they
     # are not part of the file, so ``hash`` keeps naming the file the recording used.
     tared: bool = False
+    # set by ``rig.calibration.record.from_record`` for a session's stored calibration
+    warning = ""          # what the record lacked and what was assumed instead
+    needs_tare = False    # the record had no offsets: tare on each trial's first 0.5 s
 
     def __post_init__(self):
         self.hash = canonical_hash(self.data)

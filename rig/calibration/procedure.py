@@ -87,10 +87,8 @@ class _Runner:
 
     def run(self, link, poll_s: float = 0.05, stall_s: float = 5.0) -> None:
         """Stream from ``link`` until every step is done (stops the stream in any case)."""
-        # the index before START: at a fast simulated speed (or a slow host) frames arrive
-        # before the next line runs, and the empty lead-in must not be skipped
-        idx = link.frame_count
-        link.start()
+        # the stream's first frame index, pinned by START: the empty lead-in is never skipped
+        idx = link.start()
         try:
             while not self.done:
                 link.wait_frames(1, timeout_s=stall_s, since=idx)

@@ -42,7 +42,7 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path):
             click.echo(f"Warning: {w}", err=True)
         ui = _make_ui(not no_live, snapshot)
         feed = BoardFeed(link, cal)
-        link.start()
+        feed.next_index = link.start()
         ui.set_trial("rig live: no protocol", None if stance == "none" else marks.feet(stance), None)
         ui.phase("Zeroing: keep the board empty")
         t0 = None

@@ -71,24 +71,32 @@ class CsvTraceWriter:
         cols = [t, host, batch.seq, *batch.raw.T, batch.status]
         fmt = ["%.6f", "%.4f", "%d", "%d", "%d", "%d", "%d", "%d"]
         if self.cal is not None:
-            from rig.engine.cop import cop_from_forces
+            from rig.calibration.apply import forces_and_cop
 
-            forces = self.cal.forces_n(batch.raw)
-            fz, cx, cy = cop_from_forces(forces, self.cal.positions_mm)
-            cx, cy = self.cal.correct_cop(cx, cy)
-            cols += [*forces.T, fz, cx, cy]
+            c = forces_and_cop(self.cal, batch.raw)
+            cols += [*c.forces_n.T, c.fz_n, c.cop_x_mm, c.cop_y_mm]
             fmt += ["%.3f"] * 5 + ["%.3f", "%.3f"]
         arr = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])
         np.savetxt(self._f, arr, fmt=fmt, delimiter=",")
         self._f.flush()
         self.rows += len(batch)
+        self._t_last = float(batch.t_s[-1])
 
-    def close(self, footer: dict) -> None:
-        if self._pending:  # recording shorter than the tare window: write what we have
+    def rate_hz(self) -> float:
+        """Frames per second of board time over the rows written (NaN below two rows)."""
+        span = getattr(self, "_t_last", float("nan")) - (self._t0 if self._t0 is not None else float("nan"))
+        return (self.rows - 1) / span if self.rows > 1 and span > 0 else float("nan")
+
+    def flush_pending(self) -> None:
+        """Write frames held for the tare window (a recording shorter than it)."""
+        if self._pending:
             held = FrameBatch.concat(self._pending)
             self._pending = []
             self._apply_tare(held)
             self._write_rows(held)
+
+    def close(self, footer: dict) -> None:
+        self.flush_pending()
         for k, v in footer.items():
             self._f.write(f"# {k}: {v}\n")
         self._f.flush()
@@ -166,8 +174,8 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            frames, _ = link.frames(0)
-            rate = (len(frames) - 1) / (frames.t_s[-1] - frames.t_s[0]) if len(frames) > 1 else float("nan")
+            writer.flush_pending()
+            rate = writer.rate_hz()
             footer = {"frames_written": writer.rows, "measured_rate_hz": f"{rate:.3f}"}
             footer.update({f"link_{k}": v for k, v in link.stats.as_dict().items()})
             if error is not None:

@@ -15,7 +15,9 @@ import numpy as np
 
 from rig import __version__
 from rig.frames import FrameBatch
-from rig.store.calib import SessionCalibration, forces_and_cop
+from rig.calibration.apply import forces_and_cop
+from rig.calibration.record import from_record
+from rig.jsonable import jsonable as _jsonable
 from rig.store.conditions import normalise
 
 CELLS = ("fl", "fr", "bl", "br")
@@ -97,34 +99,26 @@ def session_record(store, sid: str, anonymize: bool) -> dict:
 
 
 def jsonable(x):
-    """Plain JSON types; NaN and infinities become None."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        return jsonable(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+    """Plain JSON types; NaN and infinities become None (strict JSON for exports)."""
+    return _jsonable(x, nan_as_none=True)
 
 
 def trial_table(session: dict, trial: dict, frames: FrameBatch) -> dict[str, np.ndarray]:
     """Column name -> array (one entry per sample), in ``COLUMNS`` order."""
-    cal = SessionCalibration.from_record(session.get("calibration", {}))
+    cal = from_record(session.get("calibration", {}))
     tare = (trial.get("processing") or {}).get(TRIAL_TARE_KEY)
     if tare is not None and len(tare) == 4:  # this trial was tared on its own empty-board window
         cal.offset_counts = np.asarray(tare, dtype=float)
         cal.needs_tare = False
-    forces, fz, x, y = forces_and_cop(cal, frames.raw, frames.t_s, COP_THRESHOLD_N)
+    c = forces_and_cop(cal, frames.raw, frames.t_s, COP_THRESHOLD_N)
+    forces, fz, x, y = c.forces_n, c.fz_n, c.cop_x_mm, c.cop_y_mm
+    by_cell = cal.cell_counts(frames.raw)   # raw columns named by corner via the channel map
     w0, w1 = trial.get("window_s", (math.nan, math.nan))
     w0 = -math.inf if w0 is None or not math.isfinite(w0) else w0
     w1 = math.inf if w1 is None or not math.isfinite(w1) else w1
     cols = {"t_s": frames.t_s, "seq": frames.seq}
     for i, c in enumerate(CELLS):
-        cols[f"raw_{c}"] = frames.raw[:, i]
+        cols[f"raw_{c}"] = by_cell[:, i]
     cols["status"] = frames.status
     for i, c in enumerate(CELLS):
         cols[f"f_{c}_n"] = forces[:, i]
@@ -134,7 +128,7 @@ def trial_table(session: dict, trial: dict, frames: FrameBatch) -> dict[str, np.
 
 
 def calibration_warning(session: dict) -> str:
-    return SessionCalibration.from_record(session.get("calibration", {})).warning
+    return from_record(session.get("calibration", {})).warning
 
 
 def effective_rate_hz(t_s: np.ndarray) -> float:

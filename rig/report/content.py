@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from rig.io.data import anonymise_session, condition_text, effective_rate_hz
-from rig.store.calib import SessionCalibration
+from rig.calibration.record import from_record
 from rig.store.conditions import KEY_MEASURES
 from rig.store.core import measure_label, measure_unit
 
@@ -87,7 +87,7 @@ def _recording(s: dict, frames: dict) -> list:
     if c.get("is_nominal"):
         out.append(("note", "Nominal calibration: the board was not calibrated with known masses, "
                             "so forces and COP carry the cells' few-per-cent spread. Run `rig calibrate`."))
-    warn = SessionCalibration.from_record(c).warning
+    warn = from_record(c).warning
     if warn:
         out.append(("note", f"Forces in exports: {warn}."))
     return out

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rig.engine import stance as stance_marks
+from rig.engine.aggregate import counted, trial_means
 from rig.frames import FrameBatch
-from rig.engine.cop import cop_from_forces
+from rig.calibration.apply import forces_and_cop
 from rig.errors import AnalysisError, DisconnectError, RigError
 from rig.engine.preprocess import PreprocessOptions, preprocess
 
@@ -134,20 +135,15 @@ class BoardFeed:
         return allf[int(np.searchsorted(allf.t_s, t0_s)):]
 
     def convert(self, batch: FrameBatch) -> Samples:
-        forces = self.cal.forces_n(batch.raw)
-        fz, x, y = cop_from_forces(forces, self.cal.positions_mm)
-        x, y = self.cal.correct_cop(x, y)
-        return Samples(batch.t_s.copy(), batch.raw.copy(), forces, fz, x, y)
+        return self._samples(batch.t_s.copy(), batch.raw.copy())
 
     def retare(self, raw_window) -> None:
         self.cal = self.cal.tare(raw_window)
-        self.buffer = self.convert_raw(self.buffer)
+        self.buffer = self._samples(self.buffer.t_s, self.buffer.raw)
 
-    def convert_raw(self, s: Samples) -> Samples:
-        forces = self.cal.forces_n(s.raw)
-        fz, x, y = cop_from_forces(forces, self.cal.positions_mm)
-        x, y = self.cal.correct_cop(x, y)
-        return Samples(s.t_s, s.raw, forces, fz, x, y)
+    def _samples(self, t_s, raw) -> Samples:
+        c = forces_and_cop(self.cal, raw)
+        return Samples(t_s, raw, c.forces_n, c.fz_n, c.cop_x_mm, c.cop_y_mm)
 
     @property
     def now_s(self) -> float:
@@ -530,7 +526,7 @@ class Runner:
         self.store.set_session_status(self.sid, "incomplete")
 
     def _run_conditions(self) -> None:
-        self.link.start()
+        self.feed.next_index = self.link.start()
         self.zero(first=True)
         first = True
         for cond in self.p.conditions:
@@ -596,18 +592,20 @@ class Runner:
 
 
 def condition_means(trials: list[TrialResult]) -> dict[str, dict[str, float]]:
-    """Condition name -> mean of each measure over the condition's valid, non-practice trials."""
+    """Condition name -> mean of each measure by the one averaging rule
+    (``rig.engine.aggregate``), plus ``valid_trials`` and the trial-to-trial SD ``trial_sd``
+    that the screen weighs side differences against."""
     by: dict[str, list[dict]] = {}
     for t in trials:
-        if t.status == "valid" and not t.practice:
+        if counted(t.status, t.practice):
             by.setdefault(t.condition, []).append(t.measures)
     out = {}
     for name, ms in by.items():
-        keys = set.intersection(*(set(m) for m in ms))
-        out[name] = {k: float(np.mean([m[k] for m in ms])) for k in sorted(keys)}
-        out[name]["valid_trials"] = float(len(ms))
-        if len(ms) > 1:     # trial-to-trial SD: the screen weighs side differences against it
-            out[name]["trial_sd"] = {k: float(np.std([m[k] for m in ms], ddof=1)) for k in sorted(keys)}
+        agg = trial_means(ms)
+        out[name] = dict(agg.means)
+        out[name]["valid_trials"] = float(agg.trials)
+        if agg.sd:
+            out[name]["trial_sd"] = dict(agg.sd)
     return out
 
 

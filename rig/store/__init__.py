@@ -4,7 +4,7 @@
 journal"); ``TrialRecorder`` journals a trial while it records (rig.store.journal);
 ``calibration_record`` turns a Calibration into what a session keeps of it.
 """
-from rig.store.calib import calibration_record
+from rig.calibration.record import calibration_record
 from rig.store.core import Store, condition_means
 from rig.store.recorder import TrialRecorder
 

@@ -29,11 +29,13 @@ import numpy as np
 from rig import __version__
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
+from rig.jsonable import jsonable
 from rig.store.journal import SUFFIX, fsync_dir, lock_for_recovery, read_journal
 from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir
 from rig.store import conditions as cond
-from rig.store.calib import calibration_record
+from rig.calibration.record import calibration_record
+from rig.engine.aggregate import RULE_TEXT, counted, trial_means
 from rig.store.recorder import TrialRecorder
 from rig.store.schema import migrate
 from rig.store.traces import read_trace, write_trace
@@ -460,7 +462,8 @@ class _Transaction:
 def condition_means(trials: list[dict]) -> list[dict]:
     """Per condition (side included): the mean of each measure over valid, non-practice trials.
 
-    NaN values (undefined in a trial) are left out of that measure's mean."""
+    The one averaging rule, ``rig.engine.aggregate``: NaN values (undefined in a trial) are
+    left out of that measure's mean."""
     groups: dict[str, list[dict]] = {}
     order: list[str] = []
     for t in trials:
@@ -474,17 +477,13 @@ def condition_means(trials: list[dict]) -> list[dict]:
     out = []
     for k in order:
         ts = groups[k]
-        valid = [t for t in ts if t["status"] == "valid"]
-        names = list(dict.fromkeys(n for t in valid for n in t["measures"]))
-        means = {}
-        for n in names:
-            vals = np.array([t["measures"].get(n, math.nan) for t in valid], dtype=float)
-            vals = vals[np.isfinite(vals)]
-            means[n] = float(vals.mean()) if len(vals) else math.nan
+        valid = [t for t in ts if counted(t["status"], t["practice"])]
+        agg = trial_means([t["measures"] for t in valid])
         c0 = ts[0]["condition"]
         out.append({"key": k, "task": cond.task_key(c0), "task_label": cond.task_label(c0),
                     "side": cond.side_label(c0), "condition": c0, "n_trials": len(ts),
-                    "n_valid": len(valid), "measures": means})
+                    "n_valid": len(valid), "measures": agg.means, "n_per_measure": agg.n,
+                    "trial_sd": agg.sd, "rule": RULE_TEXT})
     return out
 
 
@@ -538,9 +537,7 @@ def _real(v):
 
 
 def _jsonable(x):
-    from rig.store.calib import _jsonable as j
-
-    return j(x)
+    return jsonable(x)
 
 
 def _dumps(x) -> str:

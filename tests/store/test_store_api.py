@@ -7,7 +7,8 @@ import pytest
 
 from rig.errors import RigError
 from rig.store import Store
-from rig.store.calib import SessionCalibration, forces_and_cop
+from rig.calibration.apply import forces_and_cop
+from rig.calibration.record import from_record
 from rig.store.schema import SCHEMA_VERSION
 from tests.store import synth
 
@@ -134,18 +135,19 @@ def test_session_calibration_recomputes_known_forces_and_cop(tmp_path):
         rec = store.session(sid)["calibration"]
     x, y = synth.sway(5, 200, 20, 30, centre=(40, -25))
     fr = synth.frames_for(x, y, weight_n=650.0)
-    cal = SessionCalibration.from_record(rec)
+    cal = from_record(rec)
     assert cal.warning == ""
-    forces, fz, cx, cy = forces_and_cop(cal, fr.raw, fr.t_s)
+    c = forces_and_cop(cal, fr.raw, fr.t_s)
+    forces, fz, cx, cy = c.forces_n, c.fz_n, c.cop_x_mm, c.cop_y_mm
     assert np.allclose(forces, synth.cell_forces(650.0, x, y), atol=1e-3)
     assert np.allclose(fz, 650.0, atol=2e-3)
     assert np.allclose(cx, x, atol=2e-3) and np.allclose(cy, y, atol=2e-3)
     # a record with only the contract's keys still gives forces, with a warning
     bare = {k: rec[k] for k in ("id", "hash", "positions_mm")}
-    cal2 = SessionCalibration.from_record(bare)
+    cal2 = from_record(bare)
     assert "nominal gains" in cal2.warning and "tared" in cal2.warning
-    _, fz2, _, _ = forces_and_cop(cal2, np.vstack([np.tile(synth.OFFSETS, (40, 1)), fr.raw]).astype(np.int32),
-                                  np.concatenate([np.arange(40) * 0.0125, 1.0 + fr.t_s]))
+    fz2 = forces_and_cop(cal2, np.vstack([np.tile(synth.OFFSETS, (40, 1)), fr.raw]).astype(np.int32),
+                         np.concatenate([np.arange(40) * 0.0125, 1.0 + fr.t_s])).fz_n
     assert np.allclose(fz2[40:], 650.0, atol=0.5)
 
 
