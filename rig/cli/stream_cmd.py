@@ -176,7 +176,11 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
         finally:
             writer.flush_pending()
             rate = writer.rate_hz()
-            footer = {"frames_written": writer.rows, "measured_rate_hz": f"{rate:.3f}"}
+            received = link.frame_count - (link.stream_start or 0)
+            footer = {"frames_written": writer.rows,
+                      # frames that arrived after the requested span, before STOP took effect
+                      "frames_after_end_not_written": received - writer.rows,
+                      "measured_rate_hz": f"{rate:.3f}"}
             footer.update({f"link_{k}": v for k, v in link.stats.as_dict().items()})
             if error is not None:
                 footer["error"] = str(error)

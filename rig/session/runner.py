@@ -43,10 +43,17 @@ OFF_FRACTION = 0.2         # stepped off: total force below this share of body w
 SIDE_MM = 40.0             # single-leg: COP at least this far towards the stance foot's mark
 LANDING_PRE_S = 0.5        # a landing trial keeps this much before the impact
 BUFFER_S = 12.0            # rolling buffer for detection and the live view
+WAIT_LIMIT_S = 120.0       # board time any wait for the athlete or the board may take
+MAX_COUNTDOWN_RESTARTS = 10  # a stance lost this often in the countdown ends the wait
+STALL_S = 10.0             # host seconds without a frame: the board has gone quiet
 
 
 class Stopped(RigError):
     """The operator stopped the session (Ctrl-C or closed the window)."""
+
+
+class WaitTimeout(RigError):
+    """What the runner waited for did not happen within ``WAIT_LIMIT_S`` of board time."""
 
 
 @dataclass
@@ -176,15 +183,24 @@ class Runner:
         self.sid: str | None = None
         self.result: SessionResult | None = None
         self._rec = None
+        self._last_frame_wall: float | None = None
 
     # -- the loop ------------------------------------------------------------------------------
     def _tick(self) -> Samples:
-        """One poll: new frames (journaled if a trial records), the UI fed, errors raised."""
+        """One poll: new frames (journaled if a trial records), the UI fed, errors raised.
+
+        A board that sends nothing for ``STALL_S`` host seconds ends the wait with an error:
+        host time bounds only a silent board; everything else is bounded in board time."""
         wall = time.monotonic()
         batch, new = self.feed.poll()
         if self._rec is not None and len(batch):
             self._rec.append(batch)
         self.link.check()
+        if len(batch) or self._last_frame_wall is None:
+            self._last_frame_wall = wall
+        elif wall - self._last_frame_wall > STALL_S:
+            raise RigError(f"port {self.link.url}: the board sent no data for {STALL_S:g} s "
+                           f"(stalled or unplugged?) after {self.link.frame_count} frames")
         if self.ui.closed:
             raise Stopped("the live view was closed")
         self.ui.process_events()
@@ -194,10 +210,15 @@ class Runner:
     def _show(self, s: Samples, elapsed_s=None, remaining_s=None):
         self.ui.update(s.t_s, s.x_mm, s.y_mm, s.forces_n, s.fz_n, elapsed_s, remaining_s)
 
-    def _wait(self, until, phase: str | None = None, tail_s: float = 5.0):
-        """Poll until ``until(buffer)`` is true; shows the last ``tail_s`` s."""
+    def _wait(self, until, phase: str | None = None, tail_s: float = 5.0, what: str | None = None,
+              limit_s: float = WAIT_LIMIT_S):
+        """Poll until ``until(buffer)`` is true; shows the last ``tail_s`` s.
+
+        Bounded: after ``limit_s`` of board time raises ``WaitTimeout`` naming ``what`` was
+        awaited (default: ``phase``) and what the board showed."""
         if phase:
             self.ui.phase(phase)
+        t0 = None
         while True:
             self._tick()
             buf = self.feed.buffer
@@ -205,6 +226,21 @@ class Runner:
                 self._show(buf.since(buf.t_s[-1] - tail_s))
                 if until(buf):
                     return
+                t0 = float(buf.t_s[-1]) if t0 is None else t0
+                if buf.t_s[-1] - t0 > limit_s:
+                    raise WaitTimeout(f"waited {limit_s:g} s of board time for: {what or phase or 'the board'}; "
+                                      f"the board showed {self._board_state(buf)}")
+
+    def _board_state(self, buf: Samples) -> str:
+        """One line: the last second's load and COP, for a wait that timed out."""
+        w = buf.since(buf.t_s[-1] - 1.0)
+        kg = float(np.mean(w.fz_n)) / G_M_S2
+        with np.errstate(all="ignore"):
+            x, y = np.nanmean(w.x_mm), np.nanmean(w.y_mm)
+        if not np.isfinite(x):
+            return f"{kg:.1f} kg (nobody on the board)"
+        side = "right" if x > SIDE_MM else "left" if x < -SIDE_MM else "centre"
+        return f"{kg:.1f} kg with the COP at x {x:+.0f} mm ({side}), y {y:+.0f} mm"
 
     def _wait_board_s(self, seconds: float, text, tail_s: float = 5.0, abort_if=None, t0_s=None):
         """Let ``seconds`` of board time pass from ``t0_s`` (default: now), showing
@@ -300,7 +336,8 @@ class Runner:
             ok = lambda b: self._steady_for(b, TARE_S) and self._looks_empty(b)
         else:   # the athlete has left: force near the last zero, and nothing moving
             ok = lambda b: self._steady_for(b, TARE_S) and self._empty_for(b, TARE_S)
-        self._wait(ok, None if first else "Step off the board")
+        self._wait(ok, None if first else "Step off the board",
+                   what="an empty, steady board for zeroing")
         w = self.feed.buffer.since(self.feed.now_s - TARE_S)
         drift_n = float(np.mean(w.fz_n))
         self.feed.retare(w.raw)
@@ -319,7 +356,8 @@ class Runner:
         if self.body_weight_n is not None:
             return
         self._wait(lambda b: self._in_stance(b, cond, SETTLE_S + 0.5),
-                   "Step on the board for weighing")
+                   "Step on the board for weighing",
+                   what=f"the athlete to stand still for weighing ({self._instruction(cond)})")
         w = self.feed.buffer.since(self.feed.now_s - SETTLE_S)
         self.body_weight_n = float(np.mean(w.fz_n))
         self.mass_kg = self.body_weight_n / G_M_S2
@@ -338,7 +376,7 @@ class Runner:
                 warned = True
             return self._ready_at(buf, cond) is not None
 
-        self._wait(ready)
+        self._wait(ready, what=instr)
         return self._ready_at(self.feed.buffer, cond)
 
     @staticmethod
@@ -358,7 +396,12 @@ class Runner:
             self._weigh_for_landing()
             samples, window, rec_t0 = self._record_landing(cond, index, practice)
         else:
+            restarts = 0
             while True:
+                if restarts > MAX_COUNTDOWN_RESTARTS:
+                    raise WaitTimeout(f"{label}: the stance was lost during the countdown "
+                                      f"{restarts} times; the trial could not start")
+                restarts += 1
                 self._weigh(cond)
                 t_ready = self._take_stance(cond)
                 # every sample since the stance was ready, not just the latest: at a fast
@@ -418,9 +461,15 @@ class Runner:
         bw = self.body_weight_n
         land_t = None
         collected = Samples.empty()
+        t_wait0 = None
         while True:
             new = self._tick()
             collected = collected.cat(new)
+            if len(new) and land_t is None:
+                t_wait0 = float(new.t_s[0]) if t_wait0 is None else t_wait0
+                if new.t_s[-1] - t_wait0 > WAIT_LIMIT_S:
+                    raise WaitTimeout(f"waited {WAIT_LIMIT_S:g} s of board time for the landing on the "
+                                      f"{cond.side} foot; the board showed {self._board_state(self.feed.buffer)}")
             if land_t is None:
                 hit = np.flatnonzero(collected.fz_n > 0.5 * bw)
                 if hit.size:
@@ -543,7 +592,19 @@ class Runner:
                 if not first:
                     self._rest(cond)
                 first = False
-                r = self.run_trial(cond, index, False)
+                try:
+                    r = self.run_trial(cond, index, False)
+                except WaitTimeout as e:
+                    if self._rec is not None:
+                        rec, self._rec = self._rec, None
+                        rec.abort(str(e), self.link.stats.as_dict())
+                    choice = self.ui.ask_after_timeout(str(e), self.interactive)
+                    if choice == "retry":
+                        continue
+                    if choice == "skip":
+                        self.ui.message(f"{cond.label}: skipped with {valid} valid trial(s) of {cond.trials}", "warn")
+                        break
+                    raise
                 self.result.trials.append(r)
                 index += 1
                 if r.status == "valid":

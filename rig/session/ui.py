@@ -98,6 +98,16 @@ class HeadlessUI:
         self._print("  the trial will be repeated")
         return True
 
+    def ask_after_timeout(self, text: str, interactive: bool) -> str:
+        """A wait timed out: "retry", "skip" (this condition) or "abort" (the session).
+        Scripted runs abort: nobody is there to decide."""
+        self._print(f"  {text}")
+        if not interactive:
+            return "abort"
+        key = click.prompt("  [r]etry, [s]kip this condition, or [a]bort the session",
+                           type=click.Choice(["r", "s", "a"]), default="r", show_choices=False)
+        return {"r": "retry", "s": "skip", "a": "abort"}[key]
+
     def save_snapshot(self, path, cond, index) -> None:
         pass
 

@@ -80,3 +80,33 @@ def test_no_port_and_no_board_found(monkeypatch):
     monkeypatch.setattr(discovery.list_ports, "comports", lambda: [])
     with pytest.raises(PortError, match="no balance board found on USB"):
         open_board(None)
+
+
+def test_start_pins_the_first_frame_and_collect_reads_from_it():
+    with open_board("sim://?seed=6&speed=50&person=0") as link:
+        first = link.start()
+        import time
+        time.sleep(0.3)                 # frames arrive before anyone reads: none may be lost
+        f = link.collect(1.0)
+        assert f.seq[0] == 0            # the stream's very first frame
+        assert link.frames(first)[0].seq[0] == 0
+
+
+def test_rig_stream_writes_every_frame_it_decoded(tmp_path, capsys):
+    from rig.cli import main
+
+    out = tmp_path / "s.csv"
+    with pytest.raises(SystemExit) as e:
+        main(["stream", "--port", "sim://?seed=2&speed=20", "--seconds", "3", "--out", str(out)])
+    assert e.value.code == 0
+    text = out.read_text().splitlines()
+    footer = dict(line[2:].split(": ", 1) for line in text if line.startswith("# ") and ": " in line)
+    rows = [line for line in text if line and not line.startswith("#")][1:]
+    t = np.array([float(r.split(",")[0]) for r in rows])
+    assert int(footer["frames_written"]) == len(rows)
+    # every frame decoded is either written or after the requested span
+    assert int(footer["frames_written"]) + int(footer["frames_after_end_not_written"]) == \
+        int(footer["link_frames_decoded"])
+    assert t[0] == 0.0 and 2.9 < t[-1] < 3.0
+    seq = np.array([int(r.split(",")[2]) for r in rows])
+    assert seq[0] == 0 and np.all(np.diff(seq) == 1)     # from the first frame, none skipped
