@@ -53,7 +53,7 @@ def _make_ui(live: bool, snapshot):
         except ImportError:
             pass
         if snapshot:
-            raise RigError("--snapshot needs the live view: install the GUI extra (pip install -e '.[gui]')")
+            raise RigError("--snapshot needs the live view (pyqtgraph and PySide6, dependencies of balance-rig): reinstall it (pip install balance-rig)")
         click.echo("No live view (PySide6/pyqtgraph not installed): text only.")
     elif live:
         click.echo("No display found: text only (the live view needs a screen; --snapshot works without).")

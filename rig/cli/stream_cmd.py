@@ -187,7 +187,9 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
             if interrupted:
                 footer["interrupted"] = "stopped by the user"
             writer.close(footer)
-        click.echo(f"wrote {writer.rows} frames ({writer.rows / rate if rate == rate and rate else 0:.2f} s at {rate:.2f} Hz) to {out_path}")
+        after = footer["frames_after_end_not_written"]
+        click.echo(f"wrote {writer.rows} frames ({writer.rows / rate if rate == rate and rate else 0:.2f} s at {rate:.2f} Hz) to {out_path}"
+                   + (f"; {after} more arrived after the requested {seconds:g} s, before STOP" if after else ""))
         click.echo(f"link: {link.stats.summary()}")
         if error is not None:
             raise type(error)(f"{error}; {writer.rows} frames written to {out_path}")

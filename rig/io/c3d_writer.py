@@ -6,7 +6,7 @@ trial's effective board rate; exact board times are kept in a ``TIME`` channel (
 the first sample). Undefined COP (below 20 N) is NaN. Metadata lives in a ``RIG`` parameter
 group (athlete code, protocol, condition, calibration, firmware, processing). A dummy point
 ``ORIGIN`` satisfies readers that expect a point section. Requires the ``c3d`` extra
-(``pip install 'balance-rig[c3d]'``, i.e. ezc3d).
+(ezc3d, a dependency of the package).
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def write_trial_c3d(session: dict, trial: dict, frames, out: Path, anonymize: bo
     try:
         import ezc3d
     except ImportError:
-        raise RigError("C3D export needs ezc3d: pip install 'balance-rig[c3d]'") from None
+        raise RigError("C3D export needs ezc3d, a dependency of balance-rig: reinstall it (pip install balance-rig)") from None
     if len(frames) < 2:
         raise RigError(f"trial {trial['id']} has {len(frames)} samples: too few for a C3D file")
     cols = D.trial_table(session, trial, frames)

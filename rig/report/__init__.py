@@ -22,7 +22,7 @@ def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise RigError("reports need matplotlib: pip install 'balance-rig[report]'") from None
+        raise RigError("reports need matplotlib, a dependency of balance-rig: reinstall it (pip install balance-rig)") from None
     from rig.report import content
 
     session, blocks = content.build(store, ref, anonymize)
