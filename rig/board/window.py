@@ -3,7 +3,8 @@
 Every frame the link decodes gets an index (0, 1, 2, ... since the link was opened). Readers
 ask for "everything from index i on" and get the index to ask from next time, so no frame is
 skipped and none is read twice. The window keeps at most ``max_frames`` of the newest frames
-(older ones are already in the journal or the output file); asking for an index that has left
+(older ones are already in the journal or the output file; up to twice that is held, so that
+dropping old batches is amortised); asking for an index that has left
 the window is an error that says how many frames the reader missed, never a silent gap.
 
 A read costs in proportion to the frames it returns (a bisect over batch start indices, then
@@ -47,13 +48,12 @@ class FrameWindow:
         self._starts.append(self.count)
         self._batches.append(batch)
         self.count += len(batch)
-        # drop whole batches that lie entirely outside the window; amortised by dropping
-        # only when the list has grown (a slice per append would cost O(batches))
+        # drop the batches that lie wholly before the window, but only once they make up
+        # another window's worth: the deletion is then amortised O(1) per appended frame, and
+        # the window holds between max_frames and 2 x max_frames frames
         keep_from = self.count - self.max_frames
-        if self._starts and self._starts[0] + len(self._batches[0]) <= keep_from:
-            j = bisect_right(self._starts, keep_from) - 1
-            # batch j contains keep_from (or starts before it): keep it and everything after
-            j = max(j, 0)
+        if self._starts[0] < keep_from - self.max_frames:
+            j = max(bisect_right(self._starts, keep_from) - 1, 0)
             del self._starts[:j]
             del self._batches[:j]
 
