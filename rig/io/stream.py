@@ -1,0 +1,114 @@
+"""Writers for a live stream of frames (``rig stream``), chosen by the output's suffix like
+the session exports (``rig.io.WRITERS``). A writer takes frames as they arrive, writes and
+flushes them at once (an unplugged board or Ctrl-C keeps every frame received), and closes
+the file with a footer of figures.
+
+- ``.csv``: raw columns (cells named by corner), plus forces and COP when calibrated, through
+  the one raw -> forces -> COP path (``rig.calibration.apply``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rig.errors import RigError
+from rig.frames import FrameBatch
+
+
+class CsvTraceWriter:
+    """Appends frames to a CSV file: raw columns, plus forces and COP when calibrated."""
+
+    def __init__(self, path: Path, header: dict, calibration=None, tare_s: float = 0.0):
+        self.path = path
+        self.cal = calibration
+        self.tare_s = tare_s
+        self.rows = 0
+        self._t0: float | None = None
+        self._pending: list[FrameBatch] = []  # held until the tare window is complete
+        try:
+            self._f = open(path, "w", encoding="ascii", newline="\n")
+        except OSError as e:
+            raise RigError(f"cannot write {path}: {e.strerror}") from None
+        for k, v in header.items():
+            self._f.write(f"# {k}: {v}\n")
+        cols = ["t_s", "host_t_s", "seq", "raw_fl", "raw_fr", "raw_bl", "raw_br", "status"]
+        if self.cal is not None:
+            cols += ["f_fl_n", "f_fr_n", "f_bl_n", "f_br_n", "fz_n", "cop_x_mm", "cop_y_mm"]
+        self._f.write(",".join(cols) + "\n")
+        self._f.flush()
+
+    def write(self, batch: FrameBatch) -> None:
+        if not len(batch):
+            return
+        if self._t0 is None:
+            self._t0 = float(batch.t_s[0])
+            self._host0 = float(batch.host_t_s[0])
+        if self.cal is not None and self.tare_s > 0:
+            self._pending.append(batch)
+            held = FrameBatch.concat(self._pending)
+            if held.t_s[-1] - self._t0 < self.tare_s:
+                return
+            self._apply_tare(held)
+            self._pending = []
+            batch = held
+        self._write_rows(batch)
+
+    def _apply_tare(self, held: FrameBatch) -> None:
+        window = held.raw[held.t_s - self._t0 < self.tare_s]
+        self.cal = self.cal.tare(window)
+        self._f.write(f"# tare: offsets from the first {self.tare_s:g} s (board assumed empty)\n")
+        self.tare_s = 0.0
+
+    def _write_rows(self, batch: FrameBatch) -> None:
+        t = batch.t_s - self._t0
+        host = batch.host_t_s - self._host0
+        # cells by corner: through the calibration's channel map when there is one (a board
+        # wired with two channels swapped still gives raw_fl for the front-left cell)
+        raw = self.cal.cell_counts(batch.raw) if self.cal is not None else batch.raw
+        cols = [t, host, batch.seq, *raw.T, batch.status]
+        fmt = ["%.6f", "%.4f", "%d", "%d", "%d", "%d", "%d", "%d"]
+        if self.cal is not None:
+            from rig.calibration.apply import forces_and_cop
+
+            c = forces_and_cop(self.cal, batch.raw)
+            cols += [*c.forces_n.T, c.fz_n, c.cop_x_mm, c.cop_y_mm]
+            fmt += ["%.3f"] * 5 + ["%.3f", "%.3f"]
+        arr = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])
+        np.savetxt(self._f, arr, fmt=fmt, delimiter=",")
+        self._f.flush()
+        self.rows += len(batch)
+        self._t_last = float(batch.t_s[-1])
+
+    def rate_hz(self) -> float:
+        """Frames per second of board time over the rows written (NaN below two rows)."""
+        span = getattr(self, "_t_last", float("nan")) - (self._t0 if self._t0 is not None else float("nan"))
+        return (self.rows - 1) / span if self.rows > 1 and span > 0 else float("nan")
+
+    def flush_pending(self) -> None:
+        """Write frames held for the tare window (a recording shorter than it)."""
+        if self._pending:
+            held = FrameBatch.concat(self._pending)
+            self._pending = []
+            self._apply_tare(held)
+            self._write_rows(held)
+
+    def close(self, footer: dict) -> None:
+        self.flush_pending()
+        for k, v in footer.items():
+            self._f.write(f"# {k}: {v}\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._f.close()
+
+
+STREAM_WRITERS = {".csv": CsvTraceWriter}
+
+
+def stream_writer_for(out) -> type:
+    suffix = Path(out).suffix.lower()
+    if suffix not in STREAM_WRITERS:
+        raise RigError(f"--out {out}: unknown stream format {suffix or '(no suffix)'!r}; "
+                       f"use one of {', '.join(sorted(STREAM_WRITERS))}")
+    return STREAM_WRITERS[suffix]
