@@ -634,7 +634,9 @@ class Runner:
             from rig.session.screening import screen
 
             baseline = self._baseline_measures()
-            res = screen(self.p.screening, self.entries, side_inputs(self.p, means), baseline)
+            # the one MDC lookup: the site's measured values first, else the shipped defaults
+            res = screen(self.p.screening, self.entries, side_inputs(self.p, means), baseline,
+                         mdc_for=self.store.mdc)
             self.result.screening = res
             summary.update(res.summary)
             flags = res.flags
