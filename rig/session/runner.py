@@ -89,6 +89,11 @@ class Samples:
         i, j = np.searchsorted(self.t_s, [t0_s, t1_s])
         return Samples(*(a[i:j] for a in self.fields()))
 
+    def upto(self, t_s: float) -> "Samples":
+        """The samples at or before board time ``t_s`` (what the board had shown by then)."""
+        j = int(np.searchsorted(self.t_s, t_s, side="right"))
+        return Samples(*(a[:j] for a in self.fields()))
+
 
 @dataclass
 class TrialResult:
@@ -184,6 +189,7 @@ class Runner:
         self.result: SessionResult | None = None
         self._rec = None
         self._last_frame_wall: float | None = None
+        self._t_phase: float | None = None     # board time at which the previous phase ended
 
     # -- the loop ------------------------------------------------------------------------------
     def _tick(self) -> Samples:
@@ -211,25 +217,37 @@ class Runner:
         self.ui.update(s.t_s, s.x_mm, s.y_mm, s.forces_n, s.fz_n, elapsed_s, remaining_s)
 
     def _wait(self, until, phase: str | None = None, tail_s: float = 5.0, what: str | None = None,
-              limit_s: float = WAIT_LIMIT_S):
-        """Poll until ``until(buffer)`` is true; shows the last ``tail_s`` s.
+              limit_s: float = WAIT_LIMIT_S) -> float:
+        """Poll until ``until(buffer)`` is true; shows the last ``tail_s`` s. Returns the board
+        time at which it first held.
 
+        Every sample since the previous phase ended is checked as the end of the data, in
+        order, so the answer is the same board time however late the loop looked: a slow or
+        busy host gives the same session as a fast one.
         Bounded: after ``limit_s`` of board time raises ``WaitTimeout`` naming ``what`` was
         awaited (default: ``phase``) and what the board showed."""
         if phase:
             self.ui.phase(phase)
         t0 = None
+        checked = self._t_phase          # samples up to here belong to the previous phase
         while True:
             self._tick()
             buf = self.feed.buffer
-            if len(buf):
-                self._show(buf.since(buf.t_s[-1] - tail_s))
-                if until(buf):
-                    return
-                t0 = float(buf.t_s[-1]) if t0 is None else t0
-                if buf.t_s[-1] - t0 > limit_s:
-                    raise WaitTimeout(f"waited {limit_s:g} s of board time for: {what or phase or 'the board'}; "
-                                      f"the board showed {self._board_state(buf)}")
+            if not len(buf):
+                continue
+            self._show(buf.since(buf.t_s[-1] - tail_s))
+            i0 = 0 if checked is None else int(np.searchsorted(buf.t_s, checked, side="right"))
+            for i in range(i0, len(buf)):
+                t = float(buf.t_s[i])
+                if until(buf.upto(t)):
+                    self._t_phase = t
+                    return t
+            if i0 < len(buf):
+                checked = float(buf.t_s[-1])
+                t0 = float(buf.t_s[i0]) if t0 is None else t0
+            if t0 is not None and buf.t_s[-1] - t0 > limit_s:
+                raise WaitTimeout(f"waited {limit_s:g} s of board time for: {what or phase or 'the board'}; "
+                                  f"the board showed {self._board_state(buf)}")
 
     def _board_state(self, buf: Samples) -> str:
         """One line: the last second's load and COP, for a wait that timed out."""
@@ -243,24 +261,33 @@ class Runner:
         return f"{kg:.1f} kg with the COP at x {x:+.0f} mm ({side}), y {y:+.0f} mm"
 
     def _wait_board_s(self, seconds: float, text, tail_s: float = 5.0, abort_if=None, t0_s=None):
-        """Let ``seconds`` of board time pass from ``t0_s`` (default: now), showing
-        ``text(remaining_s)``; True if completed, False if ``abort_if(buffer)`` came first."""
+        """Let ``seconds`` of board time pass from ``t0_s`` (default: the end of the previous
+        phase), showing ``text(remaining_s)``; True if completed, False if
+        ``abort_if(samples of the span)`` returned a board time (the abort's). Only the span's
+        own samples are judged, so the outcome does not depend on when the loop looked."""
         while not len(self.feed.buffer):
             self._tick()
-        t0 = self.feed.now_s if t0_s is None else t0_s
+        if t0_s is not None:
+            t0 = t0_s
+        else:
+            t0 = self._t_phase if self._t_phase is not None else self.feed.now_s
+        end = t0 + seconds
         last_whole = None
         while True:
             self._tick()
             buf = self.feed.buffer
-            left = seconds - (buf.t_s[-1] - t0)
+            left = end - buf.t_s[-1]
             whole = math.ceil(left)
             if whole != last_whole and left > 0:
                 self.ui.phase(text(whole), countdown_s=left)
                 last_whole = whole
             self._show(buf.since(buf.t_s[-1] - tail_s), remaining_s=max(left, 0.0))
-            if abort_if is not None and abort_if(buf):
+            t_abort = abort_if(buf.between(t0, end)) if abort_if is not None else None
+            if t_abort is not None:
+                self._t_phase = t_abort  # the next phase is judged from the abort on
                 return False
             if left <= 0:
+                self._t_phase = end
                 return True
 
     # -- detection -----------------------------------------------------------------------------
@@ -319,6 +346,11 @@ class Runner:
         ready = float(start) + SETTLE_S
         return ready if buf.t_s[-1] >= ready else None
 
+    def _first_out_of_stance(self, s: Samples, cond) -> float | None:
+        """Board time of the first sample of ``s`` out of the stance (None: all in stance)."""
+        ok = self._stance_mask(s, cond)
+        return None if ok.all() else float(s.t_s[int(np.argmin(ok))])
+
     def _wrong_foot(self, buf: Samples, cond) -> bool:
         if not cond.side or not len(buf):
             return False
@@ -336,9 +368,9 @@ class Runner:
             ok = lambda b: self._steady_for(b, TARE_S) and self._looks_empty(b)
         else:   # the athlete has left: force near the last zero, and nothing moving
             ok = lambda b: self._steady_for(b, TARE_S) and self._empty_for(b, TARE_S)
-        self._wait(ok, None if first else "Step off the board",
-                   what="an empty, steady board for zeroing")
-        w = self.feed.buffer.since(self.feed.now_s - TARE_S)
+        t = self._wait(ok, None if first else "Step off the board",
+                       what="an empty, steady board for zeroing")
+        w = self.feed.buffer.upto(t).since(t - TARE_S)
         drift_n = float(np.mean(w.fz_n))
         self.feed.retare(w.raw)
         if not first and abs(drift_n) > 5.0:
@@ -355,10 +387,10 @@ class Runner:
         """Body weight from the first stance held still (when the clinician did not enter it)."""
         if self.body_weight_n is not None:
             return
-        self._wait(lambda b: self._in_stance(b, cond, SETTLE_S + 0.5),
-                   "Step on the board for weighing",
-                   what=f"the athlete to stand still for weighing ({self._instruction(cond)})")
-        w = self.feed.buffer.since(self.feed.now_s - SETTLE_S)
+        t = self._wait(lambda b: self._in_stance(b, cond, SETTLE_S + 0.5),
+                       "Step on the board for weighing",
+                       what=f"the athlete to stand still for weighing ({self._instruction(cond)})")
+        w = self.feed.buffer.upto(t).since(t - SETTLE_S)
         self.body_weight_n = float(np.mean(w.fz_n))
         self.mass_kg = self.body_weight_n / G_M_S2
         self.meta["body_mass_measured_kg"] = round(self.mass_kg, 1)
@@ -376,8 +408,8 @@ class Runner:
                 warned = True
             return self._ready_at(buf, cond) is not None
 
-        self._wait(ready, what=instr)
-        return self._ready_at(self.feed.buffer, cond)
+        t = self._wait(ready, what=instr)
+        return self._ready_at(self.feed.buffer.upto(t), cond)
 
     @staticmethod
     def _instruction(cond) -> str:
@@ -406,7 +438,7 @@ class Runner:
                 t_ready = self._take_stance(cond)
                 # every sample since the stance was ready, not just the latest: at a fast
                 # simulated speed a short touch-down can fall between two polls
-                left = lambda b, t=t_ready: not np.all(self._stance_mask(b.since(t), cond))
+                left = lambda b: self._first_out_of_stance(b, cond)
                 if self._wait_board_s(cond.countdown_s, lambda s: f"{label}: {s}", abort_if=left,
                                       t0_s=t_ready):
                     break
@@ -432,35 +464,51 @@ class Runner:
         total = cond.lead_in_s + cond.trial_duration_s
         collected = self.feed.buffer.since(t0)
         self.ui.phase(f"{label}: recording")
-        stepped_off_at = None
+        end = t0 + total
         while True:
             new = self._tick()
             collected = collected.cat(new.since(t0))
             elapsed = (collected.t_s[-1] - t0) if len(collected) else 0.0
             self._show(collected, elapsed_s=elapsed, remaining_s=max(total - elapsed, 0.0))
-            if len(new) and self.body_weight_n and np.all(new.fz_n < OFF_FRACTION * self.body_weight_n):
-                stepped_off_at = stepped_off_at or float(new.t_s[0])
-                if self.feed.now_s - stepped_off_at > 0.5:
-                    break          # off the board: no point recording on (the trial is invalid)
-            else:
-                stepped_off_at = None
+            off_at = self._off_board_at(collected.upto(end))
+            if off_at is not None:
+                end = off_at       # off the board: no point recording on (the trial is invalid)
+                break
             if elapsed >= total:
                 break
+        self._t_phase = end
         self.ui.beep()
         window = (t0 + cond.lead_in_s, t0 + total)
         return collected, window, t0
+
+    def _off_board_at(self, s: Samples, hold_s: float = 0.5) -> float | None:
+        """Board time at which the athlete had been off the board (below ``OFF_FRACTION`` of
+        body weight) for ``hold_s``, from the samples (None: not so)."""
+        if not self.body_weight_n or len(s) < 2:
+            return None
+        off = s.fz_n < OFF_FRACTION * self.body_weight_n
+        if not off.any():
+            return None
+        # start of each run of off samples, carried forward to every sample of the run
+        starts = np.where(off & ~np.concatenate([[False], off[:-1]]), s.t_s, -np.inf)
+        run_start = np.maximum.accumulate(starts)
+        long = np.flatnonzero(off & (s.t_s - run_start >= hold_s))
+        return float(s.t_s[long[0]]) if long.size else None
 
     def _weigh_for_landing(self) -> None:
         if self.body_weight_n is None:
             raise RigError("a landing trial needs the body mass: give --mass-kg")
 
     def _record_landing(self, cond, index, practice):
-        self._wait(lambda b: self._empty_for(b, 0.5), "Step off: the hop starts off the board")
+        t_empty = self._wait(lambda b: self._empty_for(b, 0.5), "Step off: the hop starts off the board")
         self.ui.phase(f"Hop onto the board and land on the {cond.side.upper()} foot; hold {cond.trial_duration_s:g} s")
         rec = self._begin_recording(cond, index, practice)
+        early = self.feed.frames_since(t_empty)   # frames since the board was empty: journaled too
+        if len(early):
+            rec.append(early)
         bw = self.body_weight_n
         land_t = None
-        collected = Samples.empty()
+        collected = self.feed.buffer.since(t_empty)
         t_wait0 = None
         while True:
             new = self._tick()
@@ -483,6 +531,7 @@ class Runner:
             self._show(collected, elapsed_s=elapsed, remaining_s=max(cond.trial_duration_s - elapsed, 0))
             if elapsed >= cond.trial_duration_s:
                 break
+        self._t_phase = land_t + cond.trial_duration_s
         self.ui.beep()
         window = (land_t - LANDING_PRE_S, land_t + cond.trial_duration_s)
         return collected, window, land_t
