@@ -1,12 +1,19 @@
-"""``rig analyze``: sway measures of COP trace files, as a table or as JSON lines."""
+"""``rig analyze``: sway measures of COP trace files, as a table or as JSON lines.
+
+Batches run across processes (``--jobs``, default all cores; results printed in the order
+given), with a progress bar on stderr for long batches at a terminal; ``--measures`` chooses
+the optional measure sets (e.g. ``--measures=-entropy`` skips sample entropy).
+"""
 from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 
 import click
 
-from rig.errors import AnalysisError, RigError
+from rig.errors import AnalysisError
 
 
 def _foot(value: str | None):
@@ -21,8 +28,34 @@ def _foot(value: str | None):
     return Foot(length, width, cx, cy)
 
 
+#: The optional measure sets (as ``rig.engine.sway.MEASURE_SETS``; literal here so that
+#: ``rig analyze --help`` imports no engine).
+SETS = ("spectral", "diffusion", "dfa", "entropy")
+PROGRESS_MIN_FILES = 20
+
+
+def parse_measures(value: str | None) -> tuple[str, ...]:
+    """``all`` (default), a comma list of sets, or removals from all (``-entropy`` or
+    ``no-entropy``)."""
+    if value is None or value.strip() in ("", "all"):
+        return SETS
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    minus = [v for v in items if v.startswith(("-", "no-"))]
+    names = [v.removeprefix("no-").lstrip("-") for v in (minus or items)]
+    if minus and len(minus) != len(items):
+        raise click.BadParameter("either list the sets to compute or the ones to skip (-name), "
+                                 f"not both; got {value!r}", param_hint="--measures")
+    bad = [n for n in names if n not in SETS and n != "all"]
+    if bad:
+        raise click.BadParameter(f"unknown measure set {bad[0]!r}; expected all or "
+                                 f"{', '.join(SETS)}", param_hint="--measures")
+    if minus:
+        return tuple(s for s in SETS if s not in names)
+    return SETS if "all" in names else tuple(s for s in SETS if s in names)
+
+
 def analyse_file(path: str, filter_name: str, foot=None, body_weight_n=None,
-                 landing=False) -> dict:
+                 landing=False, sets=SETS) -> dict:
     """Read, preprocess and measure one trace file; returns the measures and the processing."""
     from rig.engine.preprocess import PreprocessOptions, preprocess
     from rig.engine.sway import SETTINGS, compute_measures
@@ -33,11 +66,11 @@ def analyse_file(path: str, filter_name: str, foot=None, body_weight_n=None,
         trace = preprocess(raw.t_s, raw.cop_x_mm, raw.cop_y_mm, raw.fz_n,
                            PreprocessOptions.named(filter_name))
         measures = compute_measures(trace, foot=foot, body_weight_n=body_weight_n,
-                                    landing_trial=landing)
+                                    landing_trial=landing, sets=sets)
     except AnalysisError as e:
         raise AnalysisError(f"{path}: {e}") from None
     return {"path": path, "format": raw.format, "filter": filter_name, "measures": measures,
-            "processing": trace.processing, "settings": SETTINGS}
+            "processing": trace.processing, "settings": SETTINGS, "measure_sets": list(sets)}
 
 
 def _json_value(v):
@@ -91,6 +124,39 @@ def _table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                       # not Linux
+        return os.cpu_count() or 1
+
+
+def _analyse_safe(args) -> tuple[str, dict | None, str | None]:
+    """One file in a worker: (path, result, error line); user errors come back as text."""
+    from rig.errors import RigError
+    path = args[0]
+    try:
+        return path, analyse_file(*args), None
+    except RigError as e:
+        return path, None, str(e)
+
+
+def _results(paths, common: tuple, jobs: int):
+    """(path, result, error) per file, in the order given; across ``jobs`` processes."""
+    work = [(p, *common) for p in paths]
+    if jobs <= 1 or len(paths) <= 1:
+        yield from map(_analyse_safe, work)
+        return
+    import multiprocessing
+    from rig.engine.sway import compute  # noqa: F401  (imported once, inherited by the workers)
+    from rig.io import traces  # noqa: F401
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    ctx = multiprocessing.get_context(method)
+    chunk = max(1, min(8, len(paths) // (4 * jobs)))
+    with ctx.Pool(min(jobs, len(paths))) as pool:
+        yield from pool.imap(_analyse_safe, work, chunksize=chunk)
+
+
 @click.command("analyze")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file per line.")
@@ -105,24 +171,48 @@ def _table(result: dict) -> str:
 @click.option("--landing", is_flag=True,
               help="Hop-landing trial: vertical stability index and time to stabilisation "
                    "(needs --body-weight-n, fz_n and at least 500 Hz).")
-def analyze(paths, as_json, filter_name, foot, body_weight_n, landing):
+@click.option("--measures", "measures_opt", metavar="SETS",
+              help="Optional measure sets: all (default), a list of spectral, diffusion, dfa, "
+                   "entropy, or sets to skip, e.g. --measures=-entropy. Time-domain and area "
+                   "measures are always computed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Processes for a batch (0: all cores).")
+@click.option("--progress/--no-progress", default=None,
+              help=f"Progress bar on stderr (default: for {PROGRESS_MIN_FILES}+ files at a terminal).")
+def analyze(paths, as_json, filter_name, foot, body_weight_n, landing, measures_opt, jobs, progress):
     """Compute sway measures from COP trace files.
 
     A trace file is CSV with a header containing t_s,cop_x_mm,cop_y_mm (optionally fz_n;
     '#' lines and extra columns allowed; empty COP = nobody on the board), e.g. from
     `rig stream` with a calibration. Posture Data Set grf files are read too.
     """
+    sets = parse_measures(measures_opt)
     foot_box = _foot(foot)
-    failures: list[RigError] = []
-    for path in paths:
-        try:
-            result = analyse_file(path, filter_name, foot_box, body_weight_n, landing)
-        except RigError as e:
-            if len(paths) == 1:
-                raise
-            click.echo(f"Error: {e}", err=True)
-            failures.append(e)
-            continue
+    if len(paths) == 1:                      # one file: its own error, as raised
+        result = analyse_file(paths[0], filter_name, foot_box, body_weight_n, landing, sets)
         click.echo(_json_line(result) if as_json else _table(result))
+        return
+    jobs = jobs or _default_jobs()
+    if progress is None:
+        progress = len(paths) >= PROGRESS_MIN_FILES and sys.stderr.isatty()
+    failures = 0
+    results = _results(paths, (filter_name, foot_box, body_weight_n, landing, sets), jobs)
+    bar = None
+    if progress:
+        bar = click.progressbar(length=len(paths), label="analysing", file=sys.stderr,
+                                show_pos=True, show_eta=True)
+        bar.__enter__()
+    try:
+        for path, result, error in results:
+            if bar is not None:
+                bar.update(1)
+            if error is not None:
+                click.echo(f"Error: {error}", err=True)
+                failures += 1
+                continue
+            click.echo(_json_line(result) if as_json else _table(result))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     if failures:
-        raise AnalysisError(f"{len(failures)} of {len(paths)} files could not be analysed")
+        raise AnalysisError(f"{failures} of {len(paths)} files could not be analysed")

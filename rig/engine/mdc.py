@@ -11,8 +11,9 @@ transfer between devices (PMC7246617), and no MDC has been published for this bo
 * Path length and mean velocity: 28 % of the baseline value, the upper end of the 26-28 %
   reported for Wii Balance Board path length (children 10-14 y, BMC Pediatr 2014;14:144), the
   nearest published analogue of a four-cell consumer board. Labelled as such.
-* Every other COP measure: ``DEFAULT_PERCENT`` = 30 % of the baseline value, a documented
-  default with no published source, stated in every comparison as "no published MDC".
+* Every other COP measure: ``DEFAULT_PERCENT`` = 30 % of the baseline value: this project's
+  assumption (rounded up from the 26-28 % above), not a published figure, stated in every
+  comparison as "no published MDC ... this project's assumption".
 * Questionnaires and manual tests where a published MDC exists: CAIT 3 points, IdFAI 3.6
   points (Japanese version, Phys Ther Sport 2019;35:1-6), weight-bearing lunge 1.9 cm / 4.7
   degrees (intra-rater, Powden, Hoch & Hoch 2015, Man Ther 20:524).
@@ -23,8 +24,9 @@ import math
 from dataclasses import dataclass
 
 DEFAULT_PERCENT = 30.0
-DEFAULT_SOURCE = ("no published MDC for this board or measure: documented default of "
-                  f"{DEFAULT_PERCENT:g} % of the baseline value (rig.engine.mdc)")
+DEFAULT_SOURCE = ("no published MDC for this board or measure: this project's assumption of "
+                  f"{DEFAULT_PERCENT:g} % of the baseline value, not a published figure "
+                  "(rig.engine.mdc)")
 WBB_PATH_SOURCE = ("26-28 % of path length, Wii Balance Board, children 10-14 y (BMC Pediatr "
                    "2014;14:144): nearest published analogue, not measured on this board")
 

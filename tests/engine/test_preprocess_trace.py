@@ -132,3 +132,27 @@ def test_fz_is_resampled_but_never_filtered():
     tr = preprocess(t, np.sin(t), np.cos(t), fz)
     assert tr.fz_n.min() == pytest.approx(300.0) and tr.fz_n.max() == pytest.approx(700.0)
     assert np.count_nonzero(tr.fz_n < 699) == 4          # the drop keeps its sharp edges
+
+
+def test_lowpass_equals_scipy_sosfiltfilt_without_importing_scipy_signal(rng):
+    from scipy import signal
+    for order in (1, 2, 3, 4):
+        for fs, fc, n in ((100.0, 10.0, 6000), (1000.0, 10.0, 20000), (93.7, 5.0, 50)):
+            x = np.cumsum(rng.normal(size=(2, n)), axis=1) + 50.0
+            ref = signal.sosfiltfilt(signal.butter(order, fc, fs=fs, output="sos"), x, axis=-1)
+            got = lowpass(x, fs, fc, order)
+            np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+            np.testing.assert_allclose(lowpass(x[0], fs, fc, order), got[0], rtol=0, atol=1e-12 * np.abs(ref).max())
+    from rig.engine.preprocess import butter_lowpass_sections
+    assert butter_lowpass_sections(2, 10.0, 100.0) is butter_lowpass_sections(2, 10.0, 100.0)   # cached
+
+
+def test_engine_imports_no_scipy_signal():
+    import subprocess
+    import sys
+    code = ("import sys; import numpy as np; from rig.engine.preprocess import preprocess; "
+            "from rig.engine.sway import compute_measures; t = np.arange(3000) / 100.0; "
+            "compute_measures(preprocess(t, np.sin(t), np.cos(t * 1.3))); "
+            "print(sorted(m for m in sys.modules if m.startswith(('scipy.signal', 'scipy.stats'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

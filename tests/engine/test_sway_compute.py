@@ -104,3 +104,21 @@ def test_landing_needs_rate_force_and_weight(rng):
         compute_measures(tr, landing_trial=True)
     with pytest.raises(AnalysisError, match="no total force"):
         compute_measures(Trace.as_given(t, x, y), body_weight_n=700.0)
+
+
+def test_measure_sets_choose_what_is_computed(rng):
+    t, x, y = sway(rng)
+    tr = preprocess(t, x + 30, y)
+    full = compute_measures(tr, foot=Foot(250, 100, 30, 0))
+    for key in ("prieto_f95_ap_hz", "prieto_mean_power_frequency_hz", "sample_entropy_velocity_ml_20hz",
+                "dfa_alpha_velocity_ap_20hz", "ttb_min_ml_at_cop_s", "ttb_mean_min_ap_50hz_s"):
+        assert np.isfinite(full[key]), key
+    some = compute_measures(tr, sets=("spectral", "dfa"))
+    assert "f50_ml_hz" in some and "dfa_alpha_velocity_ml" in some and "dfa_alpha_velocity_ml_20hz" in some
+    assert not any(k.startswith(("sample_entropy", "diffusion_", "scaling_")) for k in some)
+    for k, v in some.items():                     # the same numbers as in the full set
+        assert v == full[k] or (np.isnan(v) and np.isnan(full[k])), k
+    basic = compute_measures(tr, sets=())
+    assert "mean_velocity_mm_s" in basic and "f50_ml_hz" not in basic
+    with pytest.raises(AnalysisError, match="unknown measure set"):
+        compute_measures(tr, sets=("entropi",))

@@ -25,11 +25,26 @@ def test_sample_entropy_equals_brute_force(rng):
         assert nonlinear.sample_entropy(s) == pytest.approx(sampen_brute(s), rel=1e-12)
 
 
-def test_sample_entropy_large_n_path_agrees(rng, monkeypatch):
-    s = rng.normal(size=1500)
-    fast = nonlinear.sample_entropy(s)
-    monkeypatch.setattr(nonlinear, "_LIST_PAIRS_MAX_N", 10)
-    assert nonlinear.sample_entropy(s) == fast
+def _kdtree_counts(s, m=2, r_factor=0.2):
+    """The previous implementation's pair counts (KD-tree, Chebyshev), for bit-for-bit checks."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy.spatial import cKDTree
+    r = r_factor * np.std(s)
+    emb = sliding_window_view(s, m + 1)[: len(s) - m]
+    pairs = cKDTree(np.ascontiguousarray(emb[:, :m])).query_pairs(r, p=np.inf, output_type="ndarray")
+    a = int(np.count_nonzero(np.abs(s[pairs[:, 0] + m] - s[pairs[:, 1] + m]) <= r))
+    return a, pairs.shape[0]
+
+
+def test_sorted_sweep_counts_equal_the_kdtree_counts_bit_for_bit(rng):
+    # a smooth (filtered-increment-like) series, where many values lie within r of each other
+    from rig.engine.preprocess import lowpass
+    smooth = np.diff(lowpass(np.cumsum(rng.normal(size=4000)), 100.0, 10.0))
+    for s in (rng.normal(size=1500), smooth, np.round(rng.normal(size=800), 1)):
+        r = 0.2 * np.std(s)
+        assert nonlinear.count_matches(s, 2, r) == _kdtree_counts(s)
+        a, b = _kdtree_counts(s)
+        assert nonlinear.sample_entropy(s) == -np.log(a / b)
 
 
 def test_sample_entropy_of_white_noise_is_analytic(rng):
@@ -64,3 +79,59 @@ def test_dfa_residuals_equal_a_polyfit_detrend(rng):
     dev = boxes - boxes.mean(1, keepdims=True)
     rss = (dev ** 2).sum(1) - (dev @ tc) ** 2 / (tc @ tc)
     assert np.sqrt(rss.sum() / boxes.size) == pytest.approx(f_ref, rel=1e-10)
+
+
+def _same_sway(fs_hz, seconds=60.0, noise_mm=0.03, seed=3):
+    """One continuous sway (300 sinusoids 0.02-8 Hz, amplitude ~ f^-0.75, random phases)
+    sampled by a board at fs_hz, with white sensor noise: the same sway at any rate."""
+    t = np.arange(int(seconds * fs_hz)) / fs_hz
+    g = np.random.default_rng(seed)
+    f = np.geomspace(0.02, 8.0, 300)
+    amp = 3.0 / f ** 0.75 * np.sqrt(np.gradient(f))
+    ph = g.uniform(0, 2 * np.pi, (2, f.size))
+    x = np.sin(2 * np.pi * f * t[:, None] + ph[0]) @ amp
+    y = 1.5 * (np.sin(2 * np.pi * f * t[:, None] + ph[1]) @ amp)
+    n = np.random.default_rng(int(fs_hz)).normal(0, noise_mm, (2, t.size))
+    return t, x + n[0], y + n[1]
+
+
+def test_fixed_time_base_gives_the_same_values_at_80_hz_and_1_khz():
+    from rig.engine.preprocess import preprocess
+    res = {}
+    for fs in (80.0, 1000.0):
+        tr = preprocess(*_same_sway(fs))
+        res[fs] = nonlinear.timebase_measures(tr.cop_x_mm, tr.cop_y_mm, tr.fs_hz)
+    lo, hi = res[80.0], res[1000.0]
+    assert sorted(lo) == sorted(f"{n}_{a}_20hz" for n in ("sample_entropy_velocity", "dfa_alpha_velocity")
+                                for a in ("ml", "ap"))
+    for ax in ("ml", "ap"):
+        se = f"sample_entropy_velocity_{ax}_20hz"
+        assert lo[se] == pytest.approx(hi[se], rel=0.10)
+        assert abs(lo[f"dfa_alpha_velocity_{ax}_20hz"] - hi[f"dfa_alpha_velocity_{ax}_20hz"]) < 0.05
+    # the board-rate definition does not have this property (the reason for the new keys)
+    tr80, tr1k = preprocess(*_same_sway(80.0)), preprocess(*_same_sway(1000.0))
+    d80 = nonlinear.dfa_alpha(np.diff(tr80.cop_x_mm))
+    d1k = nonlinear.dfa_alpha(np.diff(tr1k.cop_x_mm))
+    assert abs(d80 - d1k) > 0.2
+
+
+def test_time_base_is_the_sway_sampled_at_20_hz():
+    # a 0.4 Hz sway at 1 kHz: the 5 Hz low-pass passes it (gain 1 - 1e-6) and the 50 ms
+    # window average scales it by sinc(0.4 * 0.05) = 0.99934; phase zero at the grid times
+    fs, f = 1000.0, 0.4
+    t = np.arange(int(30 * fs)) / fs
+    xy = nonlinear.timebase_xy(10 * np.sin(2 * np.pi * f * t), 5 * np.cos(2 * np.pi * f * t), fs)
+    g = np.arange(xy.shape[1]) / 20.0
+    gain = np.sinc(f * 0.05)
+    inner = slice(40, -40)                  # away from the filter's end transients
+    np.testing.assert_allclose(xy[0, inner], gain * 10 * np.sin(2 * np.pi * f * g[inner]), atol=2e-3)
+    np.testing.assert_allclose(xy[1, inner], gain * 5 * np.cos(2 * np.pi * f * g[inner]), atol=2e-3)
+    assert xy.shape[1] == 600
+
+
+def test_fixed_time_base_is_nan_when_too_short_or_too_slow():
+    t = np.arange(100) / 50.0                                # 2 s: fewer than 65 increments
+    m = nonlinear.timebase_measures(np.sin(t), np.cos(t), 50.0)
+    assert len(m) == 4 and all(np.isnan(v) for v in m.values())
+    t = np.arange(600) / 8.0                                 # 8 Hz board: no 5 Hz low-pass
+    assert all(np.isnan(v) for v in nonlinear.timebase_measures(np.sin(t), np.cos(t), 8.0).values())

@@ -71,3 +71,46 @@ def test_touchdowns_refuse_bad_inputs():
         sl.detect_touchdowns(np.ones(10), np.zeros(10), np.zeros(10), 100.0, 0.0)
     with pytest.raises(AnalysisError, match="fz_n has 9"):
         sl.detect_touchdowns(np.ones(9), np.zeros(10), np.zeros(10), 100.0, 700.0)
+
+
+def _sinusoid_on_a_foot(fs, mark_offset_mm=0.0, T=10.0):
+    # x = cx + A sin(w t): TTB minimum = sqrt(W^2 - A^2) / (A w) with the foot centred on cx
+    t = np.arange(int(fs * T)) / fs
+    A, W, f = 20.0, 50.0, 0.5
+    Ay, L, fy = 30.0, 125.0, 0.7
+    x = -90.0 + A * np.sin(2 * np.pi * f * t)
+    y = 15.0 + Ay * np.sin(2 * np.pi * fy * t)
+    foot = sl.Foot(2 * L, 2 * W, -90.0 + mark_offset_mm, 15.0)        # the printed mark
+    ml = np.sqrt(W ** 2 - A ** 2) / (A * 2 * np.pi * f)
+    ap = np.sqrt(L ** 2 - Ay ** 2) / (Ay * 2 * np.pi * fy)
+    return x, y, foot, ml, ap
+
+
+def test_ttb_at_cop_ignores_where_the_mark_was_printed():
+    fs = 200.0
+    x, y, foot, ml, ap = _sinusoid_on_a_foot(fs, mark_offset_mm=15.0)
+    on_mark = sl.time_to_boundary(x, y, fs, foot)
+    at_cop = sl.time_to_boundary_at_cop(x, y, fs, foot)
+    assert on_mark["ttb_min_ml_s"] < 0.7 * ml                   # the mark 15 mm off: 35 % lower
+    # the athlete's foot centred on the mean COP: the closed form, wherever the mark was
+    assert at_cop["ttb_min_ml_at_cop_s"] == pytest.approx(ml, rel=2e-3)
+    assert at_cop["ttb_mean_min_ml_at_cop_s"] == pytest.approx(ml, rel=2e-3)
+    assert at_cop["ttb_min_ap_at_cop_s"] == pytest.approx(ap, rel=2e-3)
+    assert set(at_cop) == {f"ttb_{s}_{a}_at_cop_s" for s in ("min", "mean_min", "sd_min") for a in ("ml", "ap")}
+    x2, y2, foot2, _, _ = _sinusoid_on_a_foot(fs, mark_offset_mm=-8.0)
+    assert sl.time_to_boundary_at_cop(x2, y2, fs, foot2) == at_cop
+    assert sl.time_to_boundary(x, y, fs, foot, placement="cop")["ttb_min_ml_s"] == at_cop["ttb_min_ml_at_cop_s"]
+    with pytest.raises(ValueError, match="placement"):
+        sl.time_to_boundary(x, y, fs, foot, placement="heel")
+
+
+def test_ttb_at_the_literature_rate_of_50_hz():
+    # the same sinusoidal sway recorded at 1 kHz and at 50 Hz gives the 50 Hz keys alike, and
+    # near the closed form (the 20 ms window average shrinks a 0.5 Hz sway by sinc(0.01))
+    x, y, foot, ml, ap = _sinusoid_on_a_foot(1000.0, mark_offset_mm=10.0)
+    hi = sl.time_to_boundary_50hz(x, y, 1000.0, foot)
+    x50, y50, _, _, _ = _sinusoid_on_a_foot(50.0, mark_offset_mm=10.0)
+    lo = sl.time_to_boundary_50hz(x50, y50, 50.0, foot)
+    assert hi["ttb_min_ml_50hz_s"] == pytest.approx(ml, rel=0.01)
+    assert hi["ttb_min_ap_50hz_s"] == pytest.approx(ap, rel=0.01)
+    assert lo["ttb_mean_min_ml_50hz_s"] == pytest.approx(hi["ttb_mean_min_ml_50hz_s"], rel=0.01)

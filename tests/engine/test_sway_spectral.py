@@ -53,3 +53,46 @@ def test_constant_and_short():
                                          "centroidal_frequency_hz", "frequency_dispersion"))
     with pytest.raises(AnalysisError, match="at least 8"):
         spectral.welch_psd(np.arange(5.0), 100.0)
+
+
+def test_welch_equals_scipy_signal_welch(rng):
+    from scipy import signal
+    for n in (8, 9, 1001, 6000):
+        a = np.cumsum(rng.normal(size=(2, n)), axis=1)
+        seg = int(np.ceil(n / 2))
+        f0, p0 = signal.welch(a, fs=100.0, window="hann", nperseg=seg, noverlap=seg // 2,
+                              nfft=seg, detrend="constant")
+        f1, p1 = spectral.welch_psd(a, 100.0)
+        np.testing.assert_array_equal(f1, f0)
+        np.testing.assert_allclose(p1, p0, rtol=1e-12, atol=1e-12 * p0.max())
+        f2, p2 = spectral.welch_psd(a[1], 100.0)          # one axis alone: the same numbers
+        np.testing.assert_allclose(p2, p1[1], rtol=1e-12, atol=1e-12 * p0.max())
+
+
+def test_prieto_band_keeps_0_15_to_5_hz_only():
+    fs, n = 100.0, 6000                     # 60 s: segment 30 s, bins every 1/30 Hz
+    slow, mid, fast = tone(0.1, amp=4.0), tone(1.0, amp=3.0), tone(8.0, amp=2.0)
+    m = spectral.spectral_measures(slow + mid + fast, mid, fs)
+    # the band sees only the 1 Hz tone on ML (0.1 Hz leaks to 0.067-0.133 Hz, 8 Hz is above 5)
+    assert m["prieto_mean_power_frequency_ml_hz"] == pytest.approx(1.0, abs=1e-6)
+    assert m["prieto_total_power_ml_mm2"] == pytest.approx(3.0 ** 2 / 2, rel=0.01)
+    assert m["prieto_f50_ml_hz"] == pytest.approx(1.0, abs=1 / 30 + 1e-12)
+    assert m["prieto_frequency_dispersion_ml"] < 0.05
+    # the full band (dos Santos 2017) sees all three: total power 8 + 4.5 + 2
+    assert m["total_power_ml_mm2"] == pytest.approx(8.0 + 4.5 + 2.0, rel=0.01)
+    assert m["mean_power_frequency_ml_hz"] == pytest.approx((8 * 0.1 + 4.5 * 1 + 2 * 8) / 14.5, rel=0.01)
+    # AP is the 1 Hz tone alone: both bands agree; the combined key weights by total power
+    assert m["prieto_mean_power_frequency_ap_hz"] == pytest.approx(1.0, abs=1e-6)
+    assert m["prieto_mean_power_frequency_hz"] == pytest.approx(1.0, abs=1e-6)
+    # Prieto-band total power is mu_0, the integral the moments use (trapezoid rule)
+    f, p = spectral.band(*spectral.welch_psd(mid, fs), 0.15, 5.0)
+    assert m["prieto_total_power_ap_mm2"] == pytest.approx(np.trapezoid(p, f), rel=1e-12)
+
+
+def test_prieto_band_undefined_on_short_trials():
+    m = spectral.spectral_measures(tone(1.0, n=400), tone(1.0, n=400), 100.0)   # 4 s: df 0.5 Hz
+    assert np.isfinite(m["f50_ml_hz"])
+    # bins 0.5 .. 5 Hz exist (10 of them): defined; at 1.5 s only 0.67 Hz steps: still 7 bins
+    assert np.isfinite(m["prieto_f50_ml_hz"])
+    m = spectral.spectral_measures(tone(1.0, n=24), tone(1.0, n=24), 100.0)     # df 8.3 Hz
+    assert np.isnan(m["prieto_total_power_ml_mm2"]) and np.isnan(m["prieto_mean_power_frequency_hz"])

@@ -17,8 +17,11 @@ from rig.engine.sway import area, diffusion, landing, nonlinear, single_leg, spe
 from rig.engine.sway.registry import register
 
 MIN_SAMPLES = 10
+#: Optional measure sets (time-domain, area and trial facts are always computed).
+MEASURE_SETS = ("spectral", "diffusion", "dfa", "entropy")
 SETTINGS = {"welch": spectral.WELCH_SETTINGS, "sda": diffusion.SDA_SETTINGS,
             "sample_entropy": nonlinear.SAMPEN_SETTINGS, "dfa": nonlinear.DFA_SETTINGS,
+            "nonlinear_timebase": nonlinear.TIMEBASE, "ttb": single_leg.TTB_SETTINGS,
             "ellipse": "95 % prediction ellipse, F form (Chew 1966), unbiased covariance",
             "duration": "N / fs"}
 
@@ -44,15 +47,30 @@ def _check_trace(trace: Trace) -> None:
 def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
                      body_weight_n: float | None = None, landing_trial: bool = False,
                      spectral_measures: bool = True, research: bool = True,
-                     entropy: bool = True) -> dict[str, float]:
+                     entropy: bool = True, sets=None) -> dict[str, float]:
     """Measures of one trace, keyed by name (units in the names; see ``MEASURES``).
 
     Always: trial facts (n_samples, fs_hz, duration_s), Prieto time-domain measures, area
-    measures. ``spectral_measures``: Welch spectral set. ``research``: SDA and DFA, and with
-    ``entropy`` sample entropy (the costliest measure: about 10x the rest together). With ``foot``: time-to-boundary and % of foot used. With ``fz_n`` in the trace
-    and ``body_weight_n``: touch-downs and time in balance (or, with ``landing_trial``, the
-    landing measures instead, refused below 500 Hz).
+    measures. Optional sets (``MEASURE_SETS``), chosen by ``sets`` (an iterable of names) or,
+    when ``sets`` is None, by the flags: ``spectral_measures``: Welch spectral set (full band
+    and Prieto band). ``research``: SDA ("diffusion") and DFA, and with ``entropy`` sample
+    entropy; DFA and sample entropy come both at the board rate and on the fixed 20 Hz time
+    base. With ``foot``: time-to-boundary (at the mark, at the mean COP and at 50 Hz) and % of
+    foot used. With ``fz_n`` in the trace and ``body_weight_n``: touch-downs and time in
+    balance (or, with ``landing_trial``, the landing measures instead, refused below 500 Hz).
     """
+    if sets is None:
+        chosen = set()
+        if spectral_measures:
+            chosen.add("spectral")
+        if research:
+            chosen |= {"diffusion", "dfa"} | ({"entropy"} if entropy else set())
+    else:
+        chosen = set(sets)
+        unknown = chosen - set(MEASURE_SETS)
+        if unknown:
+            raise AnalysisError(f"unknown measure set(s) {', '.join(sorted(unknown))}; "
+                                f"expected {', '.join(MEASURE_SETS)}")
     _check_trace(trace)
     fs = trace.fs_hz
     x, y = trace.cop_x_mm, trace.cop_y_mm
@@ -93,14 +111,19 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
     out["convex_hull_area_mm2"] = hull_area
     out["rectangle_area_mm2"] = area.rectangle_area_mm2(x, y)
 
-    if spectral_measures:
+    if "spectral" in chosen:
         out.update(spectral.spectral_measures(x, y, fs))
-    if research:
+    if "diffusion" in chosen:
         out.update(diffusion.stabilogram_diffusion(x, y, fs))
+    ent, dfa = "entropy" in chosen, "dfa" in chosen
+    if ent or dfa:
         if trace.n > 64:
-            out.update(nonlinear.nonlinear_measures(x, y, entropy=entropy))
+            out.update(nonlinear.nonlinear_measures(x, y, entropy=ent, dfa=dfa))
+        out.update(nonlinear.timebase_measures(x, y, fs, entropy=ent, dfa=dfa))
     if foot is not None:
         out.update(single_leg.time_to_boundary(bx, by, fs, foot))
+        out.update(single_leg.time_to_boundary_at_cop(bx, by, fs, foot))
+        out.update(single_leg.time_to_boundary_50hz(bx, by, fs, foot))
         out["ml_percent_foot_width_used"] = single_leg.ml_percent_foot_width_used(bx, foot)
         out["ap_percent_foot_length_used"] = single_leg.ap_percent_foot_length_used(by, foot)
     if body_weight_n is not None:

@@ -27,7 +27,6 @@ by rule; it is not meaningful for 10 s single-leg trials.
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft as sfft
 
 from rig.engine.sway import _checks
 from rig.engine.sway.registry import register
@@ -40,15 +39,31 @@ _KEYS = ("diffusion_short_{ax}_mm2_s", "diffusion_long_{ax}_mm2_s", "scaling_sho
          "scaling_long_{ax}", "critical_time_{ax}_s", "critical_msd_{ax}_mm2")
 
 
+def _fast_len(n: int) -> int:
+    """Smallest 2^a 3^b 5^c >= n (a fast FFT length)."""
+    best = 1 << (n - 1).bit_length()
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
 def mean_square_displacement(a_mm, max_lag: int) -> np.ndarray:
     """<(a[t+k] - a[t])^2> for k = 1..max_lag (mm^2), via FFT autocorrelation."""
     a = _checks.axis(a_mm, min_n=2)
     a = a - a.mean()
     n = a.shape[0]
     max_lag = int(min(max_lag, n - 1))
-    nfft = sfft.next_fast_len(2 * n)
-    spec = sfft.rfft(a, nfft)
-    acf = sfft.irfft(spec * np.conj(spec), nfft)[1:max_lag + 1]      # sum a[i] a[i+k]
+    nfft = _fast_len(2 * n)
+    spec = np.fft.rfft(a, nfft)
+    acf = np.fft.irfft(spec * np.conj(spec), nfft)[1:max_lag + 1]    # sum a[i] a[i+k]
     c2 = np.concatenate(([0.0], np.cumsum(a * a)))
     k = np.arange(1, max_lag + 1)
     s = c2[n - k] + (c2[n] - c2[k]) - 2.0 * acf

@@ -1,15 +1,30 @@
 """Sample entropy and detrended fluctuation analysis (DFA) of COP velocity.
 
 Both are applied to the COP *increments* (velocity times 1/fs; science.md §1.8: raw position
-is non-stationary). Both depend on fs, N and filtering: compare only trials recorded and
-processed alike. Research outputs, not CAI flags (science.md §1.8).
+is non-stationary). Research outputs, not CAI flags (science.md §1.8).
+
+Two definitions, each under its own keys:
+
+- **Board rate** (``sample_entropy_velocity_{ml,ap}``, ``dfa_alpha_velocity_{ml,ap}``; kept for
+  existing exports): increments of the trace as analysed, at whatever rate the board ran.
+  These depend strongly on fs and filtering (the same sway gives SampEn 0.86 at 83 Hz and 0.12
+  at 1 kHz): compare only trials recorded and processed alike.
+- **Fixed time base** (``sample_entropy_velocity_{ml,ap}_20hz``, ``dfa_alpha_velocity_{ml,ap}_20hz``;
+  settings in ``TIMEBASE``): the COP is low-passed at 5 Hz (zero-lag Butterworth, design
+  order 2 run forward and backward, the upper edge of the Prieto band) and window-averaged
+  onto a 20 Hz grid (``rig.engine.preprocess.window_average``), then differenced. The same
+  sway recorded at 80 Hz or 1 kHz gives the same values (tested within 10 % and 0.05). The
+  rate and cut-off are this project's choice (a documented time base; no published standard
+  exists for COP SampEn across boards; Yentes et al. 2013, Ann Biomed Eng 41:349, on the
+  dependence of SampEn on N and rate).
 
 Sample entropy (Richman & Moorman 2000, Am J Physiol 278:H2039): SampEn(m, r) = -ln(A / B),
 B = number of pairs of the first N - m templates of length m within Chebyshev distance r
 (self-matches excluded), A = the same pairs still within r at length m + 1. Defaults m = 2,
-r = 0.2 * SD (population SD of the series). Pairs are counted with a KD-tree
-(``scipy.spatial.cKDTree``, Chebyshev norm), not a quadratic loop. Undefined
-(NaN) when no template pairs match (A or B zero), or for a constant series.
+r = 0.2 * SD (population SD of the series). Pairs are counted by a sorted sweep: templates
+are sorted by their first value and each is compared, offset by offset, only with the
+templates within r of it in that value, in vectorised steps (memory O(N), no pair list).
+Undefined (NaN) when no template pairs match (A or B zero), or for a constant series.
 
 DFA (Peng et al. 1994, Phys Rev E 49:1685): the mean-removed series is integrated, cut into
 non-overlapping boxes of n samples, a straight line is removed per box, F(n) = RMS of the
@@ -19,9 +34,8 @@ samples to N/4. White noise gives 0.5, a random walk 1.5. Needs 64 samples.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy.spatial import cKDTree
 
+from rig.errors import AnalysisError
 from rig.engine.sway import _checks
 from rig.engine.sway.registry import register
 
@@ -31,17 +45,46 @@ SAMPEN_SETTINGS = {"m": 2, "r": "0.2 * SD", "series": "COP increments (velocity)
                    "distance": "Chebyshev, <= r"}
 DFA_SETTINGS = {"series": "COP increments (velocity)", "boxes": "16 log-spaced, 4 .. N/4 samples",
                 "detrend": "linear per box", "overlap": "none"}
+#: The fixed time base of the ``*_20hz`` keys (this project's documented choice).
+TIMEBASE = {"rate_hz": 20.0, "lowpass_hz": 5.0, "lowpass": "Butterworth, design order 2, "
+            "forward-backward (zero lag)", "resample": "window average onto the 20 Hz grid",
+            "series": "increments of the resampled COP", "sample_entropy": {"m": 2, "r": "0.2 * SD"},
+            "dfa": "16 log-spaced boxes, 4 .. N/4 samples (0.2 s .. T/4)"}
+TIMEBASE_SUFFIX = "_20hz"
 
 
-def _pairs_within(emb: np.ndarray, r: float) -> int:
-    """Unordered pairs of distinct rows within Chebyshev distance r (memory-light)."""
-    tree = cKDTree(emb)
-    return int((tree.count_neighbors(tree, r, p=np.inf) - emb.shape[0]) // 2)
+def count_matches(s: np.ndarray, m: int, r: float) -> tuple[int, int]:
+    """(A, B) of sample entropy: pairs of the first len(s) - m templates within Chebyshev
+    distance r at length m (B) and still at length m + 1 (A); self-matches excluded.
 
-
-#: Up to this many templates the matching pairs are listed (fast, memory ~ pairs * 16 bytes);
-#: above it they are only counted, twice (slower, constant memory).
-_LIST_PAIRS_MAX_N = 12000
+    Sorted sweep: order the templates by their first value; a pair can only match if those
+    values are within r, so for each offset k in the sorted order only the rows still within
+    r at offset k - 1 are compared (the set shrinks monotonically). Exactly the comparisons
+    |a - b| <= r of the brute-force definition, so the counts are identical.
+    """
+    n = s.shape[0] - m                                    # templates
+    order = np.argsort(s[:n], kind="stable")
+    cols = [s[order + d] for d in range(m + 1)]          # sorted template columns
+    first = cols[0]
+    active = np.arange(n - 1)
+    a_count = b_count = 0
+    k = 1
+    while active.size:
+        j2 = active + k
+        keep = (first[j2] - first[active]) <= r            # sorted: the difference is >= 0
+        active, j2 = active[keep], j2[keep]
+        if not active.size:
+            break
+        match = np.ones(active.size, dtype=bool)
+        for d in range(1, m):
+            c = cols[d]
+            match &= np.abs(c[j2] - c[active]) <= r
+        b_count += int(np.count_nonzero(match))
+        c = cols[m]
+        a_count += int(np.count_nonzero(match & (np.abs(c[j2] - c[active]) <= r)))
+        k += 1
+        active = active[active + k < n]
+    return a_count, b_count
 
 
 def sample_entropy(a, m: int = 2, r_factor: float = 0.2) -> float:
@@ -52,18 +95,7 @@ def sample_entropy(a, m: int = 2, r_factor: float = 0.2) -> float:
     sd = float(np.std(s))
     if sd == 0:
         return float("nan")
-    r = r_factor * sd
-    n = s.shape[0]
-    emb = sliding_window_view(s, m + 1)[: n - m]            # N - m templates of length m + 1
-    head = np.ascontiguousarray(emb[:, :m])
-    if n <= _LIST_PAIRS_MAX_N:
-        # B pairs from the KD-tree; A = those that still match at the (m+1)-th point
-        pairs = cKDTree(head).query_pairs(r, p=np.inf, output_type="ndarray")
-        b = pairs.shape[0]
-        a_ = int(np.count_nonzero(np.abs(s[pairs[:, 0] + m] - s[pairs[:, 1] + m]) <= r))
-    else:
-        b = _pairs_within(head, r)
-        a_ = _pairs_within(np.ascontiguousarray(emb), r) if b else 0
+    a_, b = count_matches(s, m, r_factor * sd)
     if b == 0 or a_ == 0:
         return float("nan")
     return float(-np.log(a_ / b))
@@ -91,21 +123,62 @@ def dfa_alpha(a, n_scales: int = 16, min_box: int = 4, max_box_fraction: float =
     return float(np.polyfit(np.log(sizes), np.log(flucts), 1)[0])
 
 
-def nonlinear_measures(x_mm, y_mm, entropy: bool = True) -> dict[str, float]:
-    """Sample entropy and DFA alpha of the ML and AP COP increments (settings in the module
-    docstring): ``sample_entropy_velocity_{ml,ap}``, ``dfa_alpha_velocity_{ml,ap}``."""
+def nonlinear_measures(x_mm, y_mm, entropy: bool = True, dfa: bool = True) -> dict[str, float]:
+    """Board-rate sample entropy and DFA alpha of the ML and AP COP increments (settings in
+    the module docstring): ``sample_entropy_velocity_{ml,ap}``, ``dfa_alpha_velocity_{ml,ap}``."""
     x, y = _checks.xy(x_mm, y_mm, 65)
     out = {}
     for ax, a in (("ml", x), ("ap", y)):
         d = np.diff(a)
         if entropy:
             out[f"sample_entropy_velocity_{ax}"] = sample_entropy(d)
-        out[f"dfa_alpha_velocity_{ax}"] = dfa_alpha(d)
+        if dfa:
+            out[f"dfa_alpha_velocity_{ax}"] = dfa_alpha(d)
     return out
+
+
+def timebase_xy(x_mm, y_mm, fs_hz) -> np.ndarray | None:
+    """Both COP axes on the fixed time base (``TIMEBASE``): 5 Hz zero-lag low-pass, window
+    average onto a 20 Hz grid; returns a (2, n) array in mm, or None when the input rate is
+    not above 2 x 5 Hz or the trace is too short to filter."""
+    from rig.engine.preprocess import lowpass, window_average
+    x, y = _checks.xy(x_mm, y_mm, 2)
+    fs = _checks.rate(fs_hz)
+    try:
+        xy = lowpass(np.vstack([x, y]), fs, TIMEBASE["lowpass_hz"])
+    except AnalysisError:                   # rate at or below 10 Hz, or too short to filter
+        return None
+    rate = TIMEBASE["rate_hz"]
+    t = np.arange(x.shape[0]) / fs
+    n_out = int(np.floor(t[-1] * rate + 1e-9)) + 1
+    grid = np.arange(n_out) / rate
+    return window_average(t, xy.T, grid, 1.0 / rate).T
+
+
+def timebase_measures(x_mm, y_mm, fs_hz, entropy: bool = True, dfa: bool = True) -> dict[str, float]:
+    """Sample entropy and DFA alpha of the COP increments on the fixed 20 Hz time base
+    (``TIMEBASE``), comparable across board rates: ``sample_entropy_velocity_{ml,ap}_20hz``,
+    ``dfa_alpha_velocity_{ml,ap}_20hz``. NaN when the trace is too short (DFA needs 64
+    increments, 3.25 s) or its rate is 10 Hz or lower."""
+    keys = [f"{name}_{ax}{TIMEBASE_SUFFIX}" for ax in ("ml", "ap")
+            for name, on in (("sample_entropy_velocity", entropy), ("dfa_alpha_velocity", dfa)) if on]
+    xy = timebase_xy(x_mm, y_mm, fs_hz)
+    if xy is None or xy.shape[1] < 65:
+        return {k: float("nan") for k in keys}
+    out = nonlinear_measures(xy[0], xy[1], entropy=entropy, dfa=dfa)
+    return {f"{k}{TIMEBASE_SUFFIX}": v for k, v in out.items()}
 
 
 for _ax in ("ml", "ap"):
     register(f"sample_entropy_velocity_{_ax}", "1", f"Sample entropy of COP velocity {_ax.upper()}"
-             " (m=2, r=0.2 SD)", RICHMAN, sample_entropy, "nonlinear")
-    register(f"dfa_alpha_velocity_{_ax}", "1", f"DFA alpha of COP velocity {_ax.upper()}", PENG,
-             dfa_alpha, "nonlinear")
+             " (m=2, r=0.2 SD, board rate)", RICHMAN, sample_entropy, "nonlinear")
+    register(f"dfa_alpha_velocity_{_ax}", "1", f"DFA alpha of COP velocity {_ax.upper()} (board rate)",
+             PENG, dfa_alpha, "nonlinear")
+    register(f"sample_entropy_velocity_{_ax}{TIMEBASE_SUFFIX}", "1",
+             f"Sample entropy of COP velocity {_ax.upper()} (20 Hz time base, m=2, r=0.2 SD)",
+             RICHMAN + "; fixed 20 Hz time base, 5 Hz low-pass (this project)", timebase_measures,
+             "nonlinear")
+    register(f"dfa_alpha_velocity_{_ax}{TIMEBASE_SUFFIX}", "1",
+             f"DFA alpha of COP velocity {_ax.upper()} (20 Hz time base)",
+             PENG + "; fixed 20 Hz time base, 5 Hz low-pass (this project)", timebase_measures,
+             "nonlinear")

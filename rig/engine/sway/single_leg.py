@@ -13,6 +13,21 @@ against Hertel 2006 before relying on absolute values):
 - the minima are the local minima (valleys) of each TTB series; per axis we report the
   absolute minimum, the mean of the minima and their SD (N - 1), in seconds.
 
+Where the rectangle stands (``placement``), each under its own keys:
+
+- ``"mark"`` (keys ``ttb_{min,mean_min,sd_min}_{ml,ap}_s``): centred on the printed foot mark
+  given in ``Foot``. Moving it 10 mm in ML changes TTB ML absolute minimum by about 20 %:
+  the value depends on how exactly the athlete stood on the mark.
+- ``"cop"`` (keys ``ttb_..._{ml,ap}_at_cop_s``): the athlete's own foot length and width,
+  centred on the trial's mean COP (``foot_at_cop``): where the foot actually stood,
+  whatever the mark. Centring the rectangle on the mean COP in AP too is this project's
+  assumption (the COP of single-leg stance lies near mid-foot; no published placement rule
+  was found); ML centring on the mean COP follows from the stance foot carrying all weight.
+- literature settings (keys ``ttb_..._{ml,ap}_50hz_s``): the COP window-averaged onto a 50 Hz
+  grid, the rate of Hertel's laboratory (500 points in a 10 s trial; PMC4559992, science.md
+  §2.2), after the trace's own low-pass (default 10 Hz), foot placed as ``"cop"``. Settings
+  in ``TTB_SETTINGS``.
+
 Touch-downs and time in balance (proxies for the foot-lift test, Hertel et al. 2006, and the
 time-in-balance test, Chrintz et al. 1991; science.md §2.6, experimental until validated
 against video): an event is a drop of the total force below (1 - drop_fraction) * body weight
@@ -36,6 +51,14 @@ KNAPP = "Knapp et al. 2011, J Athl Train 46:257 (% of range used, here of foot s
 FOOTLIFT = "Hertel et al. 2006 foot-lift; Chrintz et al. 1991 time in balance (board proxies)"
 # merge_s: a touch-down shows as a COP jump towards the free foot and a jump back when it lifts
 # again (typically 0.3-1 s later); both jumps within merge_s are one event.
+TTB_SETTINGS = {"order": "first (position and velocity)", "velocity": "central differences",
+                "minima": "local minima of the per-sample TTB", "sd": "N - 1",
+                "placement_mark": "rectangle centred on the printed foot mark",
+                "placement_cop": "rectangle of the athlete's foot centred on the trial's mean COP "
+                                 "(this project's assumption for AP)",
+                "literature_rate_hz": 50.0,
+                "literature": "COP window-averaged to 50 Hz (Hertel lab, PMC4559992) after the "
+                              "trace's low-pass; foot placed at the mean COP"}
 TOUCHDOWN_SETTINGS = {"drop_fraction": 0.2, "jump_mm": 30.0, "jump_window_s": 0.05, "merge_s": 1.0}
 
 
@@ -84,12 +107,24 @@ def _minima(ttb: np.ndarray) -> np.ndarray:
     return mid[(mid < t[:-2]) & (mid <= t[2:])]
 
 
-def time_to_boundary(x_mm, y_mm, fs_hz, foot: Foot) -> dict[str, float]:
+def foot_at_cop(foot: Foot, x_mm, y_mm) -> Foot:
+    """The athlete's foot (length and width of ``foot``) centred on the mean COP of the trial
+    (board frame, mm): where the foot actually stood rather than the printed mark."""
+    x, y = _checks.xy(x_mm, y_mm, 1)
+    return Foot(foot.length_mm, foot.width_mm, float(np.mean(x)), float(np.mean(y)))
+
+
+def time_to_boundary(x_mm, y_mm, fs_hz, foot: Foot, placement: str = "mark") -> dict[str, float]:
     """TTB absolute minimum, mean of minima and SD of minima, ML and AP (s), plus the share of
     samples whose COP lies outside the foot rectangle. Hertel et al. 2006 (our first-order
-    variant, module docstring). COP in the board frame (mm). NaN where an axis has no minima
-    (SD: fewer than two)."""
+    variant, module docstring). COP in the board frame (mm). ``placement``: "mark" (the
+    rectangle where ``foot`` says) or "cop" (the same foot centred on the trial's mean COP,
+    ``foot_at_cop``). NaN where an axis has no minima (SD: fewer than two)."""
     x, y = _checks.xy(x_mm, y_mm, 3)
+    if placement == "cop":
+        foot = foot_at_cop(foot, x, y)
+    elif placement != "mark":
+        raise ValueError(f"placement must be 'mark' or 'cop', got {placement!r}")
     x0, x1, y0, y1 = foot.bounds_mm
     out = {}
     for ax, a, lo, hi in (("ml", x, x0, x1), ("ap", y, y0, y1)):
@@ -100,6 +135,37 @@ def time_to_boundary(x_mm, y_mm, fs_hz, foot: Foot) -> dict[str, float]:
     outside = (x < x0) | (x > x1) | (y < y0) | (y > y1)
     out["cop_outside_foot_fraction"] = float(outside.mean())
     return out
+
+
+def _renamed(ttb: dict, suffix: str) -> dict[str, float]:
+    return {k[:-2] + suffix: v for k, v in ttb.items() if k.startswith("ttb_")}
+
+
+def time_to_boundary_at_cop(x_mm, y_mm, fs_hz, foot: Foot) -> dict[str, float]:
+    """TTB with the athlete's foot centred on the trial's mean COP (s): keys
+    ``ttb_{min,mean_min,sd_min}_{ml,ap}_at_cop_s``. Hertel et al. 2006 (first-order variant);
+    placement in the module docstring."""
+    return _renamed(time_to_boundary(x_mm, y_mm, fs_hz, foot, placement="cop"), "_at_cop_s")
+
+
+def time_to_boundary_50hz(x_mm, y_mm, fs_hz, foot: Foot) -> dict[str, float]:
+    """TTB at the literature's rate (s): the COP window-averaged onto a 50 Hz grid (Hertel's
+    laboratory, PMC4559992), foot centred on the mean COP; keys
+    ``ttb_{min,mean_min,sd_min}_{ml,ap}_50hz_s``. Hertel et al. 2006. NaN below 3 samples
+    at 50 Hz. Traces already at or below 50 Hz are used as they are."""
+    from rig.engine.preprocess import window_average
+    x, y = _checks.xy(x_mm, y_mm, 3)
+    fs = _checks.rate(fs_hz)
+    rate = TTB_SETTINGS["literature_rate_hz"]
+    if fs > rate:
+        t = np.arange(x.shape[0]) / fs
+        grid = np.arange(int(np.floor(t[-1] * rate + 1e-9)) + 1) / rate
+        xy = window_average(t, np.column_stack([x, y]), grid, 1.0 / rate)
+        x, y, fs = xy[:, 0], xy[:, 1], rate
+    if x.shape[0] < 3:
+        keys = time_to_boundary(np.zeros(3), np.zeros(3), 1.0, foot)
+        return {k: float("nan") for k in _renamed(keys, "_50hz_s")}
+    return _renamed(time_to_boundary(x, y, fs, foot, placement="cop"), "_50hz_s")
 
 
 def ml_percent_foot_width_used(x_mm, foot: Foot) -> float:
@@ -158,6 +224,12 @@ for _ax, _AX in (("ml", "ML"), ("ap", "AP")):
     register(f"ttb_min_{_ax}_s", "s", f"TTB absolute minimum {_AX}", HERTEL, time_to_boundary, "single_leg")
     register(f"ttb_mean_min_{_ax}_s", "s", f"TTB mean of minima {_AX}", HERTEL, time_to_boundary, "single_leg")
     register(f"ttb_sd_min_{_ax}_s", "s", f"TTB SD of minima {_AX}", HERTEL, time_to_boundary, "single_leg")
+    for _stat, _lab in (("min", "absolute minimum"), ("mean_min", "mean of minima"), ("sd_min", "SD of minima")):
+        register(f"ttb_{_stat}_{_ax}_at_cop_s", "s", f"TTB {_lab} {_AX}, foot at mean COP",
+                 HERTEL + "; foot centred on the trial's mean COP", time_to_boundary_at_cop, "single_leg")
+        register(f"ttb_{_stat}_{_ax}_50hz_s", "s", f"TTB {_lab} {_AX}, 50 Hz, foot at mean COP",
+                 HERTEL + "; 50 Hz as in Hertel's lab (PMC4559992); foot at mean COP",
+                 time_to_boundary_50hz, "single_leg")
 register("cop_outside_foot_fraction", "1", "Share of samples with COP outside the foot", HERTEL,
          time_to_boundary, "single_leg")
 register("ml_percent_foot_width_used", "%", "ML range as % of foot width", KNAPP,

@@ -1,0 +1,287 @@
+"""rig's analysis beside a plain numpy/scipy reference and the peers on PyPI, in one run.
+
+    python bench/bench_analysis.py [--synthetic 20] [--batch 200] [--repeat 3]
+
+Peers (the ``bench`` extra: ``pip install -e '.[bench]'``): openbalance, micromotion, neurokit2
+(entropy and DFA); a peer that is not installed is reported as such and skipped.
+
+Prints, on the same trials (the 12 Posture Data Set trials in tests/data/pds and synthetic
+60 s, 100 Hz trials):
+
+1. CPU per trial (process time, median of repeats) of: a plain numpy/scipy reference of three
+   measures (mean velocity, 95 % prediction ellipse, mean power frequency), rig's three
+   measures, rig's full set (preprocessing + every measure, entropy included), each peer's
+   full set; and the ratios.
+2. Sample entropy cost against n (rig's sorted sweep, board-rate definition; neurokit2 beside
+   it up to 12000 samples), and the full 20 Hz time-base SampEn + DFA of a 60 s, 1 kHz trial.
+3. A batch of ``--batch`` generated CSV files (60 s, 100 Hz): ``rig analyze --json`` with
+   ``--jobs 1`` and ``--jobs 2`` (CPU of the child processes, wall time, speed-up) beside a
+   reference script that reads the same files and computes the three measures.
+4. Start-up: ``rig --help`` and a one-file ``rig analyze`` (wall and CPU, median of 5).
+
+Figures depend on the host: the load average is printed with them; compare within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PDS = ROOT / "tests" / "data" / "pds"
+sys.path.insert(0, str(ROOT))
+
+REFERENCE_SCRIPT = r'''
+import sys
+import numpy as np
+from scipy import signal, special
+
+def three(x, y, fs):
+    n = x.size
+    velo = np.sum(np.hypot(np.diff(x), np.diff(y))) * fs / n
+    cov = np.cov(x, y)
+    k = special.fdtri(2, n - 2, 0.95) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
+    area = np.pi * k * np.sqrt(np.linalg.det(cov))
+    seg = int(np.ceil(n / 2))
+    f, p = signal.welch(np.vstack([x, y]), fs=fs, nperseg=seg, noverlap=seg // 2, nfft=seg)
+    tot = p.sum(axis=1)
+    mf = np.trapezoid(f * p, f, axis=1) / np.trapezoid(p, f, axis=1)
+    return velo, area, float((tot * mf).sum() / tot.sum())
+
+for path in sys.argv[1:]:
+    d = np.loadtxt(path, delimiter=",", skiprows=1)
+    t, x, y = d[:, 0], d[:, 1], d[:, 2]
+    print(path, *three(x, y, 1.0 / np.median(np.diff(t))))
+'''
+
+
+def reference_three(x, y, fs):
+    """Plain numpy/scipy: mean velocity (T = N/fs), F-form 95 % prediction ellipse, Welch mean
+    power frequency (both axes weighted by power) as in dos Santos 2017."""
+    ns = {}
+    exec(REFERENCE_SCRIPT.split("for path")[0], ns)          # the same code as the batch script
+    return ns["three"](x, y, fs)
+
+
+def synthetic_trial(seed, fs=100.0, seconds=60.0):
+    """Quiet-stance-like COP (Ornstein-Uhlenbeck sway + 0.1 mm noise), 1 ms timestamp jitter."""
+    from scipy.signal import lfilter
+    rng = np.random.default_rng(seed)
+    n = int(fs * seconds)
+    t = np.cumsum(rng.normal(1 / fs, 0.001, n))
+    t -= t[0]
+    a = np.exp(-0.5 / fs)
+    xy = lfilter([1.0], [1.0, -a], rng.normal(0, 0.6, (2, n)), axis=1) + rng.normal(0, 0.1, (2, n))
+    return t, xy[0] + 5, xy[1] - 20
+
+
+def cpu_ms(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return statistics.median(times) * 1e3
+
+
+def peers():
+    out = {}
+    try:
+        import openbalance  # noqa: F401
+        from openbalance.core.trial import Trial
+        from openbalance.processing import filters, kinematics
+
+        def ob(t, x, y, fs):
+            tr = Trial(np.column_stack([x, y]), fs, ["COP_x", "COP_y"])
+            filters.apply_lowpass_filter(tr, 10.0, 2)
+            tr.parameters["COP_x"], tr.parameters["COP_y"] = tr.filtered_data[:, 0], tr.filtered_data[:, 1]
+            kinematics.calculate_path_length(tr)
+            kinematics.calculate_sway_areas(tr)
+        out["openbalance"] = ob
+    except ImportError:
+        out["openbalance"] = None
+    try:
+        from micromotion import balance as mm
+
+        def micromotion_full(t, x, y, fs):
+            xy = np.column_stack([x, y])
+            mm.cop_sway_metrics(xy, t=t)
+            mm.stabilogram_diffusion(xy, fs)
+            for a in (x, y):
+                d = np.diff(a)
+                mm.dfa(d)
+                mm.sample_entropy(d)
+                mm.spectral_edges(a, fs)
+        out["micromotion"] = micromotion_full
+    except ImportError:
+        out["micromotion"] = None
+    try:
+        import neurokit2 as nk
+
+        def nk_full(t, x, y, fs):
+            for a in (x, y):
+                d = np.diff(a)
+                nk.entropy_sample(d, dimension=2, tolerance=0.2 * np.std(d))
+                nk.fractal_dfa(d)
+        out["neurokit2 (SampEn+DFA)"] = nk_full
+    except ImportError:
+        out["neurokit2 (SampEn+DFA)"] = None
+    return out
+
+
+def section_per_trial(trials, repeat):
+    from rig.engine.preprocess import Trace, preprocess
+    from rig.engine.sway import area, compute_measures, spectral, time_domain as td
+
+    def rig_three(t, x, y, fs):
+        tr = Trace.as_given(t, x, y, fs_hz=fs)
+        td.mean_velocity_mm_s(tr.cop_x_mm, tr.cop_y_mm, fs)
+        area.prediction_ellipse(tr.cop_x_mm, tr.cop_y_mm)
+        spectral.mean_power_frequency_hz(tr.cop_x_mm, tr.cop_y_mm, fs)
+
+    def rig_full(t, x, y, fs):
+        compute_measures(preprocess(t, x, y))
+
+    def rig_no_entropy(t, x, y, fs):
+        compute_measures(preprocess(t, x, y), sets=("spectral", "diffusion", "dfa"))
+
+    rows = [("reference: 3 measures (numpy/scipy)", lambda t, x, y, fs: reference_three(x, y, fs)),
+            ("rig: the same 3 measures", rig_three),
+            ("rig: full set (preprocess + all, SampEn incl.)", rig_full),
+            ("rig: full set without entropy", rig_no_entropy)]
+    rows += [(f"peer {k}: its full set", v) for k, v in peers().items()]
+    print(f"\n1. CPU per 60 s, 100 Hz trial ({len(trials)} trials; median of {repeat} repeats "
+          "of the whole set, divided by the number of trials)")
+    res = {}
+    for name, fn in rows:
+        if fn is None:
+            print(f"   {name:<50} not installed")
+            continue
+
+        def run_all(fn=fn):
+            for t, x, y in trials:
+                fn(t, x, y, 1.0 / np.median(np.diff(t)))
+        res[name] = cpu_ms(run_all, repeat) / len(trials)
+        print(f"   {name:<50} {res[name]:8.2f} ms")
+    ref = res[rows[0][0]]
+    full = res[rows[2][0]]
+    print(f"   ratio rig full set / reference 3 measures: {full / ref:5.2f}x")
+    print(f"   ratio rig 3 measures / reference:          {res[rows[1][0]] / ref:5.2f}x")
+    for name in res:
+        if name.startswith("peer"):
+            print(f"   {name[5:]:<28} {res[name] / full:6.2f}x the CPU of rig's full set")
+    return res
+
+
+def section_entropy():
+    from rig.engine.preprocess import preprocess
+    from rig.engine.sway import nonlinear
+    try:
+        import neurokit2 as nk
+    except ImportError:
+        nk = None
+    print("\n2. Sample entropy (m = 2, r = 0.2 SD) of 10 Hz-filtered COP increments: CPU against n")
+    print(f"   {'n':>7} {'board':>8} {'rig sweep':>12} {'neurokit2':>12}")
+    rng = np.random.default_rng(5)
+    pts = []
+    for n, fs in ((1000, 100.0), (3000, 100.0), (6000, 100.0), (12000, 100.0), (30000, 100.0),
+                  (60000, 1000.0)):
+        t = np.arange(n) / fs
+        walk = np.cumsum(rng.normal(0, 0.1, (2, n)), axis=1)
+        d = np.diff(preprocess(t, walk[0], walk[1]).cop_x_mm)
+        a = cpu_ms(lambda: nonlinear.sample_entropy(d), 1)
+        b = cpu_ms(lambda: nk.entropy_sample(d, dimension=2, tolerance=0.2 * np.std(d)), 1) \
+            if nk is not None and n <= 12000 else float("nan")
+        if fs == 100.0:
+            pts.append((n, a))
+        print(f"   {n:>7} {fs:6.0f}Hz {a:10.1f} ms {b:10.1f} ms")
+    ns, ts = np.log([p[0] for p in pts[2:]]), np.log([p[1] for p in pts[2:]])
+    print(f"   slope of log CPU against log n at 100 Hz (n >= 6000): {np.polyfit(ns, ts, 1)[0]:.2f}")
+    n = 60000
+    t = np.arange(n) / 1000.0
+    walk = np.cumsum(rng.normal(0, 0.1, (2, n)), axis=1)
+    tr = preprocess(t, walk[0], walk[1])
+    c = cpu_ms(lambda: nonlinear.timebase_measures(tr.cop_x_mm, tr.cop_y_mm, 1000.0), 3)
+    print(f"   60 s at 1 kHz on the 20 Hz time base (5 Hz low-pass, resample, SampEn + DFA, "
+          f"both axes): {c:.1f} ms")
+
+
+def _child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_child(cmd):
+    c0, w0 = _child_cpu(), time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return _child_cpu() - c0, time.perf_counter() - w0
+
+
+def section_batch(n_files):
+    rig = [str(Path(sys.executable).with_name("rig"))]
+    with tempfile.TemporaryDirectory(prefix="rig-bench-") as d:
+        paths = []
+        for i in range(n_files):
+            t, x, y = synthetic_trial(1000 + i)
+            p = Path(d) / f"trial{i:03d}.csv"
+            np.savetxt(p, np.column_stack([t, x, y]), delimiter=",", fmt="%.6f",
+                       header="t_s,cop_x_mm,cop_y_mm", comments="")
+            paths.append(str(p))
+        print(f"\n3. Batch of {n_files} CSV files (60 s, 100 Hz), CPU of the child processes")
+        ref_cpu, ref_wall = run_child([sys.executable, "-c", REFERENCE_SCRIPT, *paths])
+        print(f"   reference script (np.loadtxt + 3 measures): {ref_cpu:7.2f} s CPU {ref_wall:7.2f} s wall")
+        rows = {}
+        for label, extra in (("rig analyze --jobs 1", ["--jobs", "1"]),
+                             ("rig analyze --jobs 2", ["--jobs", "2"]),
+                             ("rig analyze --jobs 1 --measures=-entropy", ["--jobs", "1", "--measures=-entropy"])):
+            cpu, wall = run_child([*rig, "analyze", "--json", *extra, *paths])
+            rows[label] = (cpu, wall)
+            print(f"   {label:<42} {cpu:7.2f} s CPU {wall:7.2f} s wall  ({cpu / ref_cpu:4.2f}x reference CPU)")
+        s = rows["rig analyze --jobs 1"][1] / rows["rig analyze --jobs 2"][1]
+        print(f"   --jobs 2 wall-time speed-up: {s:.2f}x (on {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+
+
+def section_startup():
+    rig = str(Path(sys.executable).with_name("rig"))
+    print("\n4. Start-up (median of 5)")
+    for label, cmd in (("rig --help", [rig, "--help"]),
+                       ("rig analyze, one PDS file", [rig, "analyze", str(PDS / "PDS13OR1grf.txt")])):
+        cpus, walls = [], []
+        for _ in range(5):
+            c, w = run_child(cmd)
+            cpus.append(c)
+            walls.append(w)
+        print(f"   {label:<28} {statistics.median(walls):6.3f} s wall {statistics.median(cpus):6.3f} s CPU")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--synthetic", type=int, default=20, help="synthetic 60 s trials beside the 12 PDS ones")
+    ap.add_argument("--batch", type=int, default=200, help="files in the batch figure")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    from rig.io.traces import read_trace
+    trials = []
+    for p in sorted(PDS.glob("PDS*grf.txt")):
+        r = read_trace(p)
+        trials.append((r.t_s, r.cop_x_mm, r.cop_y_mm))
+    trials += [synthetic_trial(s) for s in range(args.synthetic)]
+    print(f"host: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+          f"(figures are only comparable within one run)")
+    section_per_trial(trials, args.repeat)
+    section_entropy()
+    section_batch(args.batch)
+    section_startup()
+
+
+if __name__ == "__main__":
+    main()
