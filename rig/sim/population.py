@@ -216,3 +216,107 @@ def summarise(athletes, processing: Processing, eyes: str, measure: str) -> Summ
         te = typical_error_pct(athletes, processing, eyes, measure)
     return Summary(float(h.mean()), float(np.std(h, ddof=1)), cv, te, cohens_d(inj, h),
                    cohens_d(un, h), float(inj.mean()))
+
+
+# ----------------------------------------------------------------------------- against the table
+RIG_DEFAULT = Processing(100.0, 10.0)
+"""The rig's default processing (10 Hz zero-lag low-pass, Ruhe 2010) at the standard 100 Hz.
+Used for rows whose source settings are not known."""
+HERTEL_LAB = Processing(50.0, 5.0)
+"""50 Hz as the Hertel lab sampled; the 5 Hz low-pass is an assumption (source filter not
+verified). Used for rows with ``fs_hz == 50``."""
+
+# Tolerances of the simulated population against each published figure. Stated here once; the
+# test (tests/sim/test_population.py) and the table script (bench/athlete_population.py) use them.
+MEAN_TOL_SD = 0.5          # healthy mean within +- 0.5 published between-person SD ...
+MEAN_TOL_SD_TTB = 1.0      # ... +- 1 SD for time-to-boundary (filter and boundary unverified)
+SD_TOL_REL = 0.35          # healthy between-person SD within +- 35 % of the published SD
+CV_TOL_PCT = 6.0           # between-person CV within +- 6 percentage points
+TE_TOL_PCT = 4.0           # trial-to-trial typical error within +- 4 percentage points
+D_TOL = 0.35               # effect size within +- 0.35 (sampling SE of d at 40 + 40 is ~0.23)
+D_ZERO_TOL = 0.3           # "no group difference": |d| <= 0.3
+POOLED_TOL = 0.25          # Arnold 2009 pooled SMD: mean simulated deficit d within +- 0.25
+
+
+def processing_for(ref) -> Processing:
+    """The processing a simulated figure is computed at to compare with ``ref``."""
+    return HERTEL_LAB if ref.fs_hz == 50.0 else RIG_DEFAULT
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    quantity: str          # "healthy mean", "healthy SD", "CV %", "TE %", "d", ...
+    simulated: float
+    published: float
+    lo: float
+    hi: float
+    processing: str
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.lo <= self.simulated <= self.hi)
+
+
+def _deficit_sign(measure: str) -> float:
+    """+1 where larger values are worse (sway, touch-downs), -1 where smaller are (TTB)."""
+    return -1.0 if measure.startswith("ttb_") else 1.0
+
+
+def compare(references, athletes) -> list[Check]:
+    """Every published figure of ``references`` against the simulated ``athletes``."""
+    out: list[Check] = []
+    measure_rows = [r for r in references if r.measure != "pooled" and r.limb == "injured"]
+    for r in references:
+        if r.measure == "pooled":
+            continue
+        p = processing_for(r)
+        s = summarise(athletes, p, r.eyes, r.measure)
+        lab = p.label()
+        if r.healthy_mean is not None:
+            k = MEAN_TOL_SD_TTB if r.measure.startswith("ttb_") else MEAN_TOL_SD
+            tol = k * r.healthy_sd
+            out.append(Check(r.key, "healthy mean", s.healthy_mean, r.healthy_mean,
+                             r.healthy_mean - tol, r.healthy_mean + tol, lab))
+        if r.healthy_sd is not None:
+            out.append(Check(r.key, "healthy SD", s.healthy_sd, r.healthy_sd,
+                             r.healthy_sd * (1 - SD_TOL_REL), r.healthy_sd * (1 + SD_TOL_REL), lab))
+        if r.between_cv_pct is not None:
+            out.append(Check(r.key, "between-person CV %", s.between_cv_pct, r.between_cv_pct,
+                             r.between_cv_pct - CV_TOL_PCT, r.between_cv_pct + CV_TOL_PCT, lab))
+        if r.typical_error_pct is not None:
+            out.append(Check(r.key, "trial-to-trial TE %", s.typical_error_pct, r.typical_error_pct,
+                             r.typical_error_pct - TE_TOL_PCT, r.typical_error_pct + TE_TOL_PCT, lab))
+        if r.effect_d is not None:
+            tol = D_ZERO_TOL if r.effect_d == 0.0 else D_TOL
+            out.append(Check(r.key, "d injured vs healthy", s.d_injured, r.effect_d,
+                             r.effect_d - tol, r.effect_d + tol, lab))
+    for r in references:
+        if r.measure != "pooled":
+            continue
+        rows = [m for m in measure_rows if r.eyes is None or m.eyes == r.eyes]
+        rows = [m for m in rows if m.effect_d is not None and m.measure != "touchdowns"]
+        inj, un = [], []
+        for m in rows:
+            s = summarise(athletes, processing_for(m), m.eyes, m.measure)
+            inj.append(_deficit_sign(m.measure) * s.d_injured)
+            un.append(_deficit_sign(m.measure) * s.d_uninjured)
+        if r.limb == "injured":
+            out.append(Check(r.key, f"mean deficit d over {len(rows)} rows", float(np.mean(inj)),
+                             r.effect_d, r.effect_d - POOLED_TOL, r.effect_d + POOLED_TOL, "as each row"))
+        else:
+            mi, mu = float(np.mean(inj)), float(np.mean(un))
+            out.append(Check(r.key, f"mean deficit d, uninjured limb, over {len(rows)} rows", mu,
+                             float("nan"), 0.05, mi, "as each row"))
+    return out
+
+
+def format_checks(checks) -> str:
+    """A Markdown table of checks (simulated vs published, tolerance, pass)."""
+    lines = ["| row | quantity | simulated | published | accepted | processing | ok |",
+             "|---|---|---|---|---|---|---|"]
+    for c in checks:
+        pub = "-" if not np.isfinite(c.published) else f"{c.published:.3g}"
+        lines.append(f"| {c.key} | {c.quantity} | {c.simulated:.3g} | {pub} | "
+                     f"{c.lo:.3g} .. {c.hi:.3g} | {c.processing} | {'yes' if c.ok else 'NO'} |")
+    return "\n".join(lines)

@@ -103,15 +103,16 @@ _FOAM = (1.4, 1.1)
 _PERSON_AMP_SIGMA = 0.17
 _PERSON_SPEED_SIGMA = 0.08
 _LEG_SIGMA = 0.04
+_AXIS_SIGMA = (0.0, 0.15)  # a person's own ML and AP slow-sway amplitudes (how they balance)
 _TRIAL_SIGMA = 0.10
-# CAI, at effect=1: log-factors of the injured limb's single-leg sway with eyes closed (ML
-# amplitude, AP amplitude, frequency), times the person's severity (uniform 0.5-1.5); with eyes
+# CAI, at effect=1: log-factors of the injured limb's single-leg sway with eyes closed (slow ML
+# amplitude, slow AP amplitude, frequency, fast amplitude), times the person's severity (uniform 0.5-1.5); with eyes
 # open a small share of it, the uninjured limb a part of it (deficits are often bilateral:
 # Sports Med Open 2024, doi 10.1186/s40798-024-00702-y; Son 2018). Published effect sizes: d
 # about 0.5-0.8 eyes closed, none eyes open (McKeon & Hertel 2008; Ross 2009; Knapp 2011).
-_CAI_LOG = (0.15, 0.12, 0.03)
-_CAI_EYES_OPEN_SHARE = 0.1
-_CAI_UNINJURED_SHARE = 0.5
+_CAI_LOG = (0.14, 0.08, 0.02, 0.12)   # + the fast component's amplitude
+_CAI_EYES_OPEN_SHARE = 0.05
+_CAI_UNINJURED_SHARE = 0.4
 # free-foot touch-downs per second of single-leg stance (a person's rate is this times a gamma
 # factor of mean 1, shape 3): healthy limb / injured limb (effect=1), EO / EC. More with CAI:
 # foot-lift test g = -0.76 (Rosen, Needle & Ko 2019).
@@ -299,6 +300,7 @@ class Person:
     effect: float = 0.0              # multiplier of the CAI effects (0 for a healthy person)
     severity: float = 1.0            # this person's CAI severity (mean 1 over people)
     touchdown_factor: float = 1.0    # this person's touch-down rate relative to the group's
+    axis_factor: tuple[float, float] = (1.0, 1.0)   # own slow-sway amplitude, ML and AP
 
     @property
     def unstable(self) -> bool:
@@ -343,16 +345,19 @@ class PersonSource:
             amp_ml *= self.p.leg_factor[seg.side]
             amp_ap *= self.p.leg_factor[seg.side]
             c = self.p.cai_share(seg.side, seg.eyes)
-            amp_ml *= np.exp(c * _CAI_LOG[0])
-            amp_ap *= np.exp(c * _CAI_LOG[1])
             freq *= np.exp(c * _CAI_LOG[2])
-        elif self.p.unstable:
-            amp_ml *= 1.0 + 0.03 * self.p.effect
+            fast = amp_ml * np.exp(c * _CAI_LOG[3]), amp_ap * np.exp(c * _CAI_LOG[3])
+            amp_ml *= np.exp(c * _CAI_LOG[0]) * self.p.axis_factor[0]
+            amp_ap *= np.exp(c * _CAI_LOG[1]) * self.p.axis_factor[1]
+        else:
+            if self.p.unstable:
+                amp_ml *= 1.0 + 0.03 * self.p.effect
+            fast = amp_ml, amp_ap
         # the fast component keeps its centre (the person's own) and grows in amplitude with the
         # frequency factor instead, so that its velocity scales like the slow one's
         speed = self.p.speed_factor
         return ((sd_ml * amp_ml, sd_ap * amp_ap, f_ml * freq, f_ap * freq),
-                (fast_ml * amp_ml * freq / speed, fast_ap * amp_ap * freq / speed, f_fast * speed))
+                (fast_ml * fast[0] * freq / speed, fast_ap * fast[1] * freq / speed, f_fast * speed))
 
     def _processes(self, i: int, seg: Segment):
         if i not in self._sway:
@@ -523,10 +528,11 @@ def _person(opts, rng) -> Person:
     speed = float(np.exp(rng.normal(0, _PERSON_SPEED_SIGMA)))
     severity = float(rng.uniform(0.5, 1.5))
     touchdown = float(rng.gamma(_TOUCHDOWN_SHAPE, 1.0 / _TOUCHDOWN_SHAPE))
+    axes = np.exp(rng.normal(0, 1, 2) * np.asarray(_AXIS_SIGMA))
     default_effect = {"healthy": 0.0, "cai": 1.0, "cai-demo": DEMO_EFFECT}[profile]
     effect = _num(opts, "effect", default_effect, 0.0, 10.0) if profile != "healthy" else 0.0
     return Person(mass, profile, injured, amp, {"left": float(legs[0]), "right": float(legs[1])},
-                  speed, effect, severity, touchdown)
+                  speed, effect, severity, touchdown, (float(axes[0]), float(axes[1])))
 
 
 def touchdown_rate_per_s(person: Person, side: str, eyes: str) -> float:
