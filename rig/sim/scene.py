@@ -50,7 +50,9 @@ COM_HEIGHT_M = 0.95
 OPTION_NAMES = {
     "person": "1 = a person steps on the board (default), 0 = nobody (only load= / replay=)",
     "mass_kg": "the person's body mass in kg (default: 55-95 kg, from the seed)",
-    "profile": "healthy (default) or cai: one ankle chronically unstable",
+    "profile": "healthy (default); cai: one ankle chronically unstable, effects of the published size; "
+               "cai-demo: the same, exaggerated (effect=3) so that a demonstration shows it clearly",
+    "effect": "multiplier of the CAI effects (default 1 with profile=cai, 3 with cai-demo)",
     "injured": "left (default) or right: the unstable ankle with profile=cai",
     "stance": "bipedal (default), tandem, single_left or single_right",
     "eyes": "open (default) or closed",
@@ -70,25 +72,53 @@ OPTION_NAMES = {
 }
 SCENE_OPTIONS_HELP = "\n".join(f"{k:<11} {v}" for k, v in OPTION_NAMES.items())
 
-PROFILES = ("healthy", "cai")
+PROFILES = ("healthy", "cai", "cai-demo")
+DEMO_EFFECT = 3.0
 SIDES = ("left", "right")
 EYES = ("open", "closed")
 SURFACES = ("firm", "foam")
 
-# Sway of a healthy adult (COP SD per axis in mm, natural frequency of the COM loop in Hz),
-# of the size reported for force plates: bipedal quiet stance SD ~2-5 mm (Prieto 1996),
-# single-leg stance several times larger (Hertel 2006 reports ML SD ~5-7 mm EO).
+# Sway of a healthy adult: a slow component (the inverted pendulum, COP SD per axis in mm and the
+# natural frequency of the COM loop in Hz) and a fast one (the foot's and ankle's quick
+# corrections: small, around 10 Hz). Bipedal quiet stance SD ~2-5 mm (Prieto 1996); single-leg stance
+# several times larger. The single-leg figures are calibrated so that a simulated population
+# reproduces the published values in rig.published.sway_reference (docs/SIMULATED_ATHLETE.md):
+# the fast part carries much of the COP velocity at 100 Hz / 10 Hz low-pass and little of it
+# at 50 Hz / 5 Hz, where the time-to-boundary figures of the Hertel lab were obtained.
 _BASE = {  # stance: (sd_ml_mm, sd_ap_mm, f0_ml_hz, f0_ap_hz)
     "bipedal": (2.2, 3.8, 0.35, 0.30),
     "tandem": (4.5, 3.8, 0.55, 0.40),
-    "single": (4.4, 5.5, 0.75, 0.60),
+    "single": (2.7, 2.5, 0.75, 0.60),
+}
+_FAST = {  # stance: (sd_ml_mm, sd_ap_mm, centre_hz) of the fast corrective component
+    "bipedal": (0.15, 0.2, 10.5),
+    "tandem": (0.4, 0.5, 10.5),
+    "single": (0.92, 1.52, 10.5),
 }
 _EYES_CLOSED = {"bipedal": (1.35, 1.15), "tandem": (1.6, 1.2), "single": (1.75, 1.25)}  # (amp, freq)
 _FOAM = (1.4, 1.1)
-_CAI = (1.45, 1.15, 1.25)        # injured single-leg stance: (ML amp, AP amp, freq)
-# free-foot touch-downs per second of single-leg stance: healthy / injured side, EO / EC
-_TOUCHDOWN_RATE = {("healthy", "open"): 0.0, ("healthy", "closed"): 1 / 120.0,
-                   ("cai", "open"): 1 / 120.0, ("cai", "closed"): 1 / 40.0}
+# Differences between people and between trials (lognormal sigmas). Published: COP velocity of
+# single-leg EC stance varies between people with a CV of about 22 % and from trial to trial
+# with a typical error of about 12 % (J Sports Sci Med 2018;17:174).
+_PERSON_AMP_SIGMA = 0.17
+_PERSON_SPEED_SIGMA = 0.08
+_LEG_SIGMA = 0.04
+_AXIS_SIGMA = (0.0, 0.15)  # a person's own ML and AP slow-sway amplitudes (how they balance)
+_TRIAL_SIGMA = 0.10
+# CAI, at effect=1: log-factors of the injured limb's single-leg sway with eyes closed (slow ML
+# amplitude, slow AP amplitude, frequency, fast amplitude), times the person's severity (uniform 0.5-1.5); with eyes
+# open a small share of it, the uninjured limb a part of it (deficits are often bilateral:
+# Sports Med Open 2024, doi 10.1186/s40798-024-00702-y; Son 2018). Published effect sizes: d
+# about 0.5-0.8 eyes closed, none eyes open (McKeon & Hertel 2008; Ross 2009; Knapp 2011).
+_CAI_LOG = (0.14, 0.08, 0.02, 0.12)   # + the fast component's amplitude
+_CAI_EYES_OPEN_SHARE = 0.05
+_CAI_UNINJURED_SHARE = 0.4
+# free-foot touch-downs per second of single-leg stance (a person's rate is this times a gamma
+# factor of mean 1, shape 3): healthy limb / injured limb (effect=1), EO / EC. More with CAI:
+# foot-lift test g = -0.76 (Rosen, Needle & Ko 2019).
+_TOUCHDOWN_RATE = {("healthy", "open"): 0.1 / 30, ("healthy", "closed"): 0.6 / 30,
+                   ("cai", "open"): 0.2 / 30, ("cai", "closed"): 1.1 / 30}
+_TOUCHDOWN_SHAPE = 3.0
 # hop landing: settling time constant (s) of the sway after impact
 _LAND_TAU_S = {"healthy": 0.35, "cai": 0.65}
 
@@ -210,12 +240,19 @@ class _SwayProcess:
     loop at f0; COP = COM - (h/g) COM''. Normalised to unit standard deviation.
     """
 
-    def __init__(self, f0_hz: float, seed_seq: list[int], zeta: float = 0.35, noise_hz: float = 1.0):
+    def __init__(self, f0_hz: float, seed_seq: list[int], zeta: float = 0.35, noise_hz: float = 1.0,
+                 band: bool = False):
         w0, wc = 2 * np.pi * f0_hz, 2 * np.pi * noise_hz
         k = COM_HEIGHT_M / G_M_S2
-        # the neural noise is band-limited by a second-order low-pass (muscle twitch dynamics)
-        num = np.array([-k, 0.0, 1.0]) * (w0 ** 2) * wc ** 2
-        den = np.polymul([1.0, 2 * zeta * w0, w0 ** 2], [1.0, 2 * wc, wc ** 2])
+        if band:
+            # the fast corrective component: white noise through a second-order band-pass at f0
+            # (damping 0.5), no pendulum
+            num = np.array([2 * 0.5 * w0, 0.0])
+            den = np.array([1.0, 2 * 0.5 * w0, w0 ** 2])
+        else:
+            # the neural noise is band-limited by a second-order low-pass (muscle twitch dynamics)
+            num = np.array([-k, 0.0, 1.0]) * (w0 ** 2) * wc ** 2
+            den = np.polymul([1.0, 2 * zeta * w0, w0 ** 2], [1.0, 2 * wc, wc ** 2])
         b, a = signal.bilinear(num, den, GRID_HZ)
         imp = signal.lfilter(b, a, np.r_[1.0, np.zeros(int(GRID_HZ * 40))])
         self.b, self.a = b / np.sqrt(np.sum(imp ** 2)), a
@@ -255,11 +292,31 @@ class _SwayProcess:
 @dataclass
 class Person:
     mass_kg: float
-    profile: str
+    profile: str                     # healthy | cai | cai-demo
     injured: str
     amp: float                       # individual sway amplitude factor
     leg_factor: dict[str, float]     # natural left/right difference (healthy people have one)
     speed_factor: float
+    effect: float = 0.0              # multiplier of the CAI effects (0 for a healthy person)
+    severity: float = 1.0            # this person's CAI severity (mean 1 over people)
+    touchdown_factor: float = 1.0    # this person's touch-down rate relative to the group's
+    axis_factor: tuple[float, float] = (1.0, 1.0)   # own slow-sway amplitude, ML and AP
+
+    @property
+    def unstable(self) -> bool:
+        return self.profile != "healthy"
+
+    def limb_share(self, side: str | None) -> float:
+        """How much of the CAI effect applies to this limb (0 healthy, effect x severity on the
+        injured limb, a part of that on the other)."""
+        if not self.unstable or side is None:
+            return 0.0
+        share = 1.0 if side == self.injured else _CAI_UNINJURED_SHARE
+        return self.effect * self.severity * share
+
+    def cai_share(self, side: str | None, eyes: str) -> float:
+        """How much of the CAI effect applies to a single-leg stance on ``side`` with ``eyes``."""
+        return self.limb_share(side) * (1.0 if eyes == "closed" else _CAI_EYES_OPEN_SHARE)
 
 
 class PersonSource:
@@ -269,33 +326,48 @@ class PersonSource:
         self.p = person
         self.segments = segments
         self.seed = seed
-        self._sway: dict[int, tuple[_SwayProcess, _SwayProcess, tuple]] = {}
+        self._sway: dict[int, tuple] = {}
 
-    # sway parameters of one segment: (sd_ml_mm, sd_ap_mm, f0_ml_hz, f0_ap_hz)
-    def sway_params(self, seg: Segment) -> tuple[float, float, float, float]:
+    # sway parameters of one segment: slow (sd_ml_mm, sd_ap_mm, f0_ml_hz, f0_ap_hz) and fast
+    # (sd_ml_mm, sd_ap_mm, centre_hz)
+    def sway_params(self, seg: Segment, trial_factor: float = 1.0):
         kind = "single" if seg.side else seg.stance
         sd_ml, sd_ap, f_ml, f_ap = _BASE[kind]
+        fast_ml, fast_ap, f_fast = _FAST[kind]
+        amp, freq = self.p.amp * trial_factor, self.p.speed_factor
         if seg.eyes == "closed":
             a, f = _EYES_CLOSED[kind]
-            sd_ml, sd_ap, f_ml, f_ap = sd_ml * a, sd_ap * a, f_ml * f, f_ap * f
+            amp, freq = amp * a, freq * f
         if seg.surface == "foam":
-            sd_ml, sd_ap, f_ml, f_ap = sd_ml * _FOAM[0], sd_ap * _FOAM[0], f_ml * _FOAM[1], f_ap * _FOAM[1]
-        amp = self.p.amp
+            amp, freq = amp * _FOAM[0], freq * _FOAM[1]
+        amp_ml = amp_ap = amp
         if seg.side:
-            amp *= self.p.leg_factor[seg.side]
-            if self.p.profile == "cai" and seg.side == self.p.injured:
-                sd_ml, sd_ap = sd_ml * _CAI[0], sd_ap * _CAI[1]
-                f_ml, f_ap = f_ml * _CAI[2], f_ap * _CAI[2]
-        elif self.p.profile == "cai":
-            sd_ml *= 1.1
-        s = self.p.speed_factor
-        return sd_ml * amp, sd_ap * amp, f_ml * s, f_ap * s
+            amp_ml *= self.p.leg_factor[seg.side]
+            amp_ap *= self.p.leg_factor[seg.side]
+            c = self.p.cai_share(seg.side, seg.eyes)
+            freq *= np.exp(c * _CAI_LOG[2])
+            fast = amp_ml * np.exp(c * _CAI_LOG[3]), amp_ap * np.exp(c * _CAI_LOG[3])
+            amp_ml *= np.exp(c * _CAI_LOG[0]) * self.p.axis_factor[0]
+            amp_ap *= np.exp(c * _CAI_LOG[1]) * self.p.axis_factor[1]
+        else:
+            if self.p.unstable:
+                amp_ml *= 1.0 + 0.03 * self.p.effect
+            fast = amp_ml, amp_ap
+        # the fast component keeps its centre (the person's own) and grows in amplitude with the
+        # frequency factor instead, so that its velocity scales like the slow one's
+        speed = self.p.speed_factor
+        return ((sd_ml * amp_ml, sd_ap * amp_ap, f_ml * freq, f_ap * freq),
+                (fast_ml * fast[0] * freq / speed, fast_ap * fast[1] * freq / speed, f_fast * speed))
 
     def _processes(self, i: int, seg: Segment):
         if i not in self._sway:
-            sd_ml, sd_ap, f_ml, f_ap = self.sway_params(seg)
+            # each trial differs a little from the last (attention, fatigue): amplitude factor
+            trial = float(np.exp(np.random.default_rng([self.seed, i, 4]).normal(0, _TRIAL_SIGMA)))
+            (sd_ml, sd_ap, f_ml, f_ap), (fm, fa, ff) = self.sway_params(seg, trial)
             self._sway[i] = (_SwayProcess(f_ml, [self.seed, i, 1]), _SwayProcess(f_ap, [self.seed, i, 2]),
-                             (sd_ml, sd_ap))
+                             (sd_ml, sd_ap),
+                             _SwayProcess(ff, [self.seed, i, 5], band=True),
+                             _SwayProcess(ff, [self.seed, i, 6], band=True), (fm, fa))
             self._sway.pop(i - 2, None)
         return self._sway[i]
 
@@ -309,6 +381,9 @@ class PersonSource:
             if sel.any():
                 fz[sel], x[sel], y[sel] = self._segment(i, seg, t[sel])
         return fz, x, y
+
+    def _landing_kind(self, seg: Segment) -> str:
+        return "cai" if self.p.unstable and seg.side == self.p.injured else "healthy"
 
     def _segment(self, i: int, seg: Segment, t_abs: np.ndarray):
         tt = t_abs - seg.start_s
@@ -357,13 +432,13 @@ class PersonSource:
             x = np.where(share > 0, (on_l * pl[0] + on_r * pr[0]) / share, 0.0)
             y = np.where(share > 0, (on_l * pl[1] + on_r * pr[1]) / share, 0.0)
         # sway, fading in after the stance is taken (and large right after a hop landing)
-        ml, ap, (sd_ml, sd_ap) = self._processes(i, seg)
+        ml, ap, (sd_ml, sd_ap), fml, fap, (fast_ml, fast_ap) = self._processes(i, seg)
         gate = _smooth((tt - settle_start) / 1.0)
         if seg.hop:
-            tau = _LAND_TAU_S[self.p.profile if seg.side == self.p.injured else "healthy"]
+            tau = _LAND_TAU_S[self._landing_kind(seg)]
             gate = np.where(tt >= 0, 1.0 + 5.0 * np.exp(-np.maximum(tt, 0) / tau), 0.0)
-        x = x + gate * sd_ml * ml.at(tt)
-        y = y + gate * sd_ap * ap.at(tt)
+        x = x + gate * (sd_ml * ml.at(tt) + fast_ml * fml.at(tt))
+        y = y + gate * (sd_ap * ap.at(tt) + fast_ap * fap.at(tt))
         for t0, d in seg.leans:
             t0 -= seg.start_s
             y = y + 60.0 * np.interp(tt, [t0, t0 + 0.4, t0 + d, t0 + d + 0.4], [0, 1, 1, 0])
@@ -377,7 +452,7 @@ class PersonSource:
         if seg.hop:
             s = np.maximum(tt, 0.0)
             impact = 2.2 * (s / 0.035) * np.exp(1 - s / 0.035)     # peak ~3.2 BW at 35 ms
-            tau = _LAND_TAU_S[self.p.profile if seg.side == self.p.injured else "healthy"]
+            tau = _LAND_TAU_S[self._landing_kind(seg)]
             ring = 0.45 * np.exp(-s / tau) * np.sin(2 * np.pi * 1.8 * s)
             fz = fz + bw * share * (impact + ring)
         fz = fz + 0.004 * bw * share * ml.at(tt + 3.7)             # breathing and the heartbeat, roughly
@@ -448,10 +523,24 @@ def _person(opts, rng) -> Person:
     mass = _num(opts, "mass_kg", round(float(rng.uniform(55, 95)), 1), 20, 250)
     profile = _choice(opts, "profile", PROFILES, "healthy")
     injured = _choice(opts, "injured", SIDES, "left")
-    amp = float(np.exp(rng.normal(0, 0.12))) * _num(opts, "sway", 1.0, 0.0, 20.0)
-    legs = np.exp(rng.normal(0, 0.06, 2))
+    amp = float(np.exp(rng.normal(0, _PERSON_AMP_SIGMA))) * _num(opts, "sway", 1.0, 0.0, 20.0)
+    legs = np.exp(rng.normal(0, _LEG_SIGMA, 2))
+    speed = float(np.exp(rng.normal(0, _PERSON_SPEED_SIGMA)))
+    severity = float(rng.uniform(0.5, 1.5))
+    touchdown = float(rng.gamma(_TOUCHDOWN_SHAPE, 1.0 / _TOUCHDOWN_SHAPE))
+    axes = np.exp(rng.normal(0, 1, 2) * np.asarray(_AXIS_SIGMA))
+    default_effect = {"healthy": 0.0, "cai": 1.0, "cai-demo": DEMO_EFFECT}[profile]
+    effect = _num(opts, "effect", default_effect, 0.0, 10.0) if profile != "healthy" else 0.0
     return Person(mass, profile, injured, amp, {"left": float(legs[0]), "right": float(legs[1])},
-                  float(np.exp(rng.normal(0, 0.08))))
+                  speed, effect, severity, touchdown, (float(axes[0]), float(axes[1])))
+
+
+def touchdown_rate_per_s(person: Person, side: str, eyes: str) -> float:
+    """Expected touch-downs of the free foot per second of single-leg stance on ``side``."""
+    healthy = _TOUCHDOWN_RATE[("healthy", eyes)]
+    cai = _TOUCHDOWN_RATE[("cai", eyes)]
+    # the CAI excess grows with the limb's share of the effect (log-linear between the two rates)
+    return person.touchdown_factor * healthy * (cai / healthy) ** person.limb_share(side)
 
 
 def _timetable(opts, rng, person: Person) -> list[Segment]:
@@ -474,8 +563,7 @@ def _timetable(opts, rng, person: Person) -> list[Segment]:
     for seg in segments:
         if not seg.side or seg.hop:
             continue
-        prof = person.profile if seg.side == person.injured else "healthy"
-        rate = _TOUCHDOWN_RATE[(prof, seg.eyes)]
+        rate = touchdown_rate_per_s(person, seg.side, seg.eyes)
         # not before the stance is taken and held (~4.5 s in: stepping on, lifting the foot)
         span = min(seg.duration_s, 3600.0) - 5.5
         if rate > 0 and span > 0:
