@@ -31,6 +31,11 @@ class CsvTraceWriter:
         self.rows = 0
         self._t0: float | None = None
         self._pending: list[FrameBatch] = []  # held until the tare window is complete
+        # forces and COP from the four cells put on the frame instants (wire v2 cell ages);
+        # the newest frame waits for its successor (rig.calibration.align)
+        from rig.calibration.align import StreamAligner
+
+        self._aligner = StreamAligner() if calibration is not None else None
         try:
             self._f = open(path, "w", encoding="ascii", newline="\n")
         except OSError as e:
@@ -65,7 +70,15 @@ class CsvTraceWriter:
         self._f.write(f"# tare: offsets from the first {self.tare_s:g} s (board assumed empty)\n")
         self.tare_s = 0.0
 
-    def _write_rows(self, batch: FrameBatch) -> None:
+    def _write_rows(self, batch: FrameBatch, final: bool = False) -> None:
+        counts = None
+        if self._aligner is not None:
+            batch, counts = self._aligner.push(batch)
+            if final:
+                tail, tail_counts = self._aligner.flush()
+                batch, counts = FrameBatch.concat([batch, tail]), np.concatenate([counts, tail_counts])
+        if not len(batch):
+            return
         t = batch.t_s - self._t0
         host = batch.host_t_s - self._host0
         cols = [t, host, batch.seq, *batch.raw.T, batch.status]
@@ -73,7 +86,7 @@ class CsvTraceWriter:
         if self.cal is not None:
             from rig.engine.cop import cop_from_forces
 
-            forces = self.cal.forces_n(batch.raw)
+            forces = self.cal.forces_n(counts)
             fz, cx, cy = cop_from_forces(forces, self.cal.positions_mm)
             cx, cy = self.cal.correct_cop(cx, cy)
             cols += [*forces.T, fz, cx, cy]
@@ -84,11 +97,15 @@ class CsvTraceWriter:
         self.rows += len(batch)
 
     def close(self, footer: dict) -> None:
+        held = FrameBatch.empty()
         if self._pending:  # recording shorter than the tare window: write what we have
             held = FrameBatch.concat(self._pending)
             self._pending = []
             self._apply_tare(held)
-            self._write_rows(held)
+        if self._aligner is not None or len(held):
+            self._write_rows(held, final=True)
+        if "frames_written" in footer:
+            footer["frames_written"] = self.rows
         for k, v in footer.items():
             self._f.write(f"# {k}: {v}\n")
         self._f.flush()
@@ -153,6 +170,8 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
                 "calibration_id": cal.id,
                 "calibration_hash": cal.hash,
                 "cell_positions_mm": " ".join(f"{x:g},{y:g}" for x, y in cal.positions_mm),
+                "cells_aligned": "forces and COP use each cell's counts interpolated to t_s from its own "
+                                 "sample instant (wire v2 cell ages); raw_* are as read",
             })
         writer = CsvTraceWriter(out_path, header, cal, TARE_WINDOW_S if (tare and cal is not None) else 0.0)
         error: RigError | None = None
