@@ -43,6 +43,18 @@
  * timing every cell out. */
 #define TIMEOUT_US 250000UL
 
+/* DOUT goes high for about this long when a conversion replaces an unread one (olkal/
+ * HX711_ADC #81); the falling edge after it is timestamped this much earlier. */
+#define HX_DOUT_PULSE_US 75UL
+
+/* No read starts this close before a chip's next conversion (predicted from its measured
+ * period): a conversion finishing while the bits are shifted out is undocumented and may
+ * corrupt the word. A read takes ~85 us in simavr; the board waits instead (at most this
+ * plus the 75 us pulse). */
+#ifndef READ_GUARD_US
+#define READ_GUARD_US 130UL
+#endif
+
 /* A partial command packet that gets no new byte for this long is abandoned. */
 #define RX_PACKET_TIMEOUT_US 50000UL
 

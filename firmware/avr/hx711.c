@@ -24,12 +24,19 @@ ISR(HX_PCINT_vect)
         uint8_t m = (uint8_t)(1u << c);
         if (!(fell & m))
             continue;
-        edges.ready_us[c] = now;
-        if ((edges.unread_mask & m) && edges.skipped[c] != 0xFFFF)
-            edges.skipped[c]++;
+        if (edges.unread_mask & m) {
+            /* the end of the ~75 us pulse of an update that replaced an unread word: the
+             * conversion itself finished a pulse earlier */
+            edges.ready_us[c] = now - HX_DOUT_PULSE_US;
+            if (edges.skipped[c] != 0xFFFF)
+                edges.skipped[c]++;
+        } else {
+            edges.ready_us[c] = now;
+        }
     }
     edges.new_mask |= fell;
     edges.unread_mask |= fell;
+    edges.unknown_mask &= (uint8_t)~fell;
 }
 
 void hx711_take_edges(hx711_edges_t *e)
@@ -42,6 +49,7 @@ void hx711_take_edges(hx711_edges_t *e)
     }
     e->new_mask = edges.new_mask;
     e->unread_mask = edges.unread_mask;
+    e->unknown_mask = edges.unknown_mask;
     edges.new_mask = 0;
     SREG = sreg;
 }
@@ -96,7 +104,13 @@ void hx711_wake_enable(uint8_t on)
         prev_pins = HX_DOUT_MASK;
         edges.new_mask = 0;
         edges.unread_mask = 0;
-        rearm();
+        /* chips already showing data converted at an unknown time before START: their
+         * first values get an unknown age and their edges do not count for the rate */
+        uint8_t low = (uint8_t)(~HX_DOUT_PIN & HX_DOUT_MASK);
+        prev_pins = (uint8_t)(HX_DOUT_MASK & ~low);
+        edges.unread_mask = low;
+        edges.unknown_mask = low;
+        PCIFR = _BV(HX_PCIE);
         PCICR |= _BV(HX_PCIE);
     } else {
         PCICR &= (uint8_t)~_BV(HX_PCIE);

@@ -21,6 +21,7 @@ typedef struct {
     uint32_t ready_us[4];
     uint8_t new_mask;      /* cells with a new falling edge since the last take */
     uint8_t unread_mask;   /* cells whose latest conversion has not been read */
+    uint8_t unknown_mask;  /* cells whose ready_us is not an edge time (ready before START) */
     uint16_t skipped[4];   /* conversions replaced before being read (saturating) */
 } hx711_edges_t;
 

@@ -34,7 +34,7 @@ static struct {
     uint8_t have_value;       /* cells with a value taken since START */
     uint16_t frames_dropped;  /* samples not queued because the TX ring was full */
     /* conversion-rate measurement per chip since START (see track_rates) */
-    uint32_t first_us[4], last_us[4], min_dt_us[4], periods[4];
+    uint32_t first_us[4], last_us[4], period_us[4], periods[4];
     uint8_t seen;             /* chips with at least one ready edge since START */
     uint16_t timeouts[4];
 } board;
@@ -61,7 +61,7 @@ static void cb_start(void *ctx)
     board.have_value = 0;
     board.seen = 0;
     for (uint8_t c = 0; c < 4; c++)
-        board.periods[c] = 0, board.min_dt_us[c] = 0, board.timeouts[c] = 0;
+        board.periods[c] = 0, board.period_us[c] = 0, board.timeouts[c] = 0;
     hx711_clear_skipped();
     board.last_read_us = timebase_us();
     hx711_wake_enable(1);
@@ -131,8 +131,9 @@ static const cmd_board_t cmd_board = {
 };
 
 /* Each new ready edge adds the whole periods since the chip's previous one: one when the
- * gap is under 1.5 x the shortest gap seen, else the rounded ratio (an edge missed while
- * the chips were being read). Rate = periods / (last - first edge). */
+ * gap is under 1.5 x the chip's running period estimate (an average of single gaps, 1/8
+ * weight), else the rounded ratio (an edge missed while the chips were being read).
+ * Rate = periods / (last - first edge); the estimate also predicts the next conversion. */
 static void track_rates_from(const hx711_edges_t *e)
 {
     for (uint8_t c = 0; c < 4; c++) {
@@ -147,10 +148,18 @@ static void track_rates_from(const hx711_edges_t *e)
         }
         uint32_t dt = t - board.last_us[c];
         board.last_us[c] = t;
-        uint32_t ref = board.min_dt_us[c];
-        if (ref == 0 || dt < ref)
-            ref = board.min_dt_us[c] = dt;
-        board.periods[c] += dt < ref + (ref >> 1) ? 1u : (dt + (ref >> 1)) / ref;
+        uint32_t ref = board.period_us[c];
+        if (ref == 0) {
+            board.period_us[c] = dt;
+            board.periods[c] += 1;
+        } else if (dt < (ref >> 1)) {
+            /* a spurious short gap: not a period */
+        } else if (dt < ref + (ref >> 1)) {
+            board.periods[c] += 1;
+            board.period_us[c] = (uint32_t)((int32_t)ref + ((int32_t)(dt - ref) >> 3));
+        } else {
+            board.periods[c] += (dt + (ref >> 1)) / ref;
+        }
     }
 }
 
@@ -180,6 +189,22 @@ static void poll_commands(void)
     }
 }
 
+/* 1 when a ready chip in mask is due to finish its next conversion within READ_GUARD_US
+ * (its period measured from its ready edges), so reading now could corrupt its word. */
+static uint8_t conversion_imminent(uint8_t mask, uint32_t now)
+{
+    for (uint8_t c = 0; c < 4; c++) {
+        uint8_t m = (uint8_t)(1u << c);
+        uint32_t p = board.period_us[c];
+        if (!(mask & m) || !p || !(edges.unread_mask & m) || (edges.unknown_mask & m))
+            continue;
+        uint32_t since = now - edges.ready_us[c];
+        if (since < p && p - since < READ_GUARD_US)
+            return 1;
+    }
+    return 0;
+}
+
 /* Reads and queues one sample when due; returns 1 when it did. */
 static uint8_t sample_step(void)
 {
@@ -202,6 +227,8 @@ static uint8_t sample_step(void)
     hx711_take_edges(&edges);
     sei();
     track_rates_from(&edges);
+    if (!late && conversion_imminent(ready, now))
+        return 0; /* wait for that conversion (and its DOUT pulse) */
     board.last_read_us = now;
 
     /* A timed-out cell that shows data again may have become ready in the middle of an
@@ -220,7 +247,10 @@ static uint8_t sample_step(void)
         if (take & m) {
             board.raw[c] = fresh[c];
             board.value_ready_us[c] = edges.ready_us[c];
-            board.have_value |= m;
+            if (edges.unknown_mask & m)
+                board.have_value &= (uint8_t)~m; /* converted before START: age unknown */
+            else
+                board.have_value |= m;
         }
         age[c] = (board.have_value & m) && !(board.timed_out & m)
                      ? wire_age_us(now, board.value_ready_us[c]) : (uint16_t)WIRE_AGE_UNKNOWN;

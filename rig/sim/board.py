@@ -43,6 +43,7 @@ DOUT_PULSE_S = 75e-6          # DOUT high at an unread update (olkal/HX711_ADC #
 READ_LATENCY_S = 21e-6        # last DOUT low -> first SCK (firmware in simavr: 20.7-21.6 us)
 READ_DURATION_S = 70e-6       # 25 SCK pulses of the firmware's driver
 TIMEOUT_S = 0.25              # firmware: a chip not ready this long after a read is timed out
+READ_GUARD_S = 130e-6         # firmware: no read this close before a chip's next conversion
 
 BOARD_OPTIONS = {
     "seed": "integer; selects the board build, its id and the athlete (default 0)",
@@ -265,9 +266,11 @@ class FrameTimer:
 
     The firmware reads as soon as every live chip shows DOUT low (a new conversion); a chip
     whose unread conversion is replaced gives a ~75 us DOUT high pulse, which delays the read
-    if it falls on the read instant; a conversion finishing during the 25-pulse read replaces
-    the word from the next bit on (the datasheet does not say; this is the "random single-cell
-    spike" suspected in bogde/HX711 #28) and gives no ready edge. A dead chip is waited for
+    if it falls on the read instant; the firmware does not start a read within ``READ_GUARD_S``
+    of a chip's next conversion (it predicts it from the chip's measured period) and waits for
+    it instead. A conversion finishing during the 25-pulse read anyway replaces the word from
+    the next bit on (the datasheet does not say; this is the "random single-cell spike"
+    suspected in bogde/HX711 #28) and gives no ready edge. A dead chip is waited for
     ``TIMEOUT_S`` once, then flagged timed out. One Python step per frame (~90 per board
     second): the simulator, not a host hot path.
     """
@@ -299,9 +302,13 @@ class FrameTimer:
             r = max(self._t(c, self.next_k[c]) for c in live) + READ_LATENCY_S
             if self.frames == 0 and len(live) < 4:
                 r = max(r, self.start_s + TIMEOUT_S)  # the dead chip times out once
-            for _ in range(8):  # an unread chip's update pulse may hold DOUT high at r
+            for _ in range(8):
+                # an unread chip's update pulse may hold DOUT high at r; a conversion due
+                # within the guard is waited for (it replaces an unread word: a pulse)
                 late = [self._t(c, b) + DOUT_PULSE_S + READ_LATENCY_S for c in live
                         for b in (self._latest(c, r),) if b > self.next_k[c] and r - self._t(c, b) < DOUT_PULSE_S]
+                late += [self._t(c, b + 1) + DOUT_PULSE_S + READ_LATENCY_S for c in live
+                         for b in (self._latest(c, r),) if self._t(c, b + 1) - r < READ_GUARD_S]
                 if not late:
                     break
                 r = max(late)
