@@ -119,7 +119,7 @@ static void usage(FILE *f)
             "  --no-control          ignore stdin\n"
             "  --profile FILE        write instruction counts per flash word address (CSV)\n"
             "stdin control lines: set CH COUNTS | setall A B C D | stall CH | unstall CH |\n"
-            "  ramp N | reset | stats | quit\n");
+            "  ramp N | reset | stats | quit | wave T_S A B C D (append a --wave row)\n");
 }
 
 /* ---- simulator state --------------------------------------------------------------- */
@@ -148,9 +148,9 @@ typedef struct {
     size_t wave_pos;      /* cursor into the --wave table */
 } chip_t;
 
-/* --wave table */
+/* --wave table (and "wave" control lines) */
 static double *wave_t, *wave_v[N_CHIPS];
-static size_t wave_n;
+static size_t wave_n, wave_cap;
 
 static chip_t chips[N_CHIPS];
 static avr_irq_t *sck_irq;
@@ -699,6 +699,42 @@ static void eeprom_save(void)
 
 /* ---- --wave input ---------------------------------------------------------------------- */
 
+/* appends one row; 0 when t does not increase */
+static int wave_append(double t, const double v[N_CHIPS])
+{
+    if (wave_n && t <= wave_t[wave_n - 1])
+        return 0;
+    size_t done = wave_n;
+    for (int i = 0; i < N_CHIPS; i++)
+        if (chips[i].wave_pos < done)
+            done = chips[i].wave_pos;
+    if (done > 65536) {
+        /* rows every chip has passed: drop them (a live feed runs for hours) */
+        memmove(wave_t, wave_t + done, (wave_n - done) * sizeof *wave_t);
+        for (int i = 0; i < N_CHIPS; i++) {
+            memmove(wave_v[i], wave_v[i] + done, (wave_n - done) * sizeof *wave_v[i]);
+            chips[i].wave_pos -= done;
+        }
+        wave_n -= done;
+    }
+    if (wave_n == wave_cap) {
+        wave_cap = wave_cap ? 2 * wave_cap : 4096;
+        wave_t = realloc(wave_t, wave_cap * sizeof *wave_t);
+        for (int i = 0; i < N_CHIPS; i++)
+            if (!(wave_v[i] = realloc(wave_v[i], wave_cap * sizeof *wave_v[i])))
+                wave_t = NULL;
+        if (!wave_t) {
+            fprintf(stderr, "bbsim: wave table: out of memory\n");
+            exit(2);
+        }
+    }
+    wave_t[wave_n] = t;
+    for (int i = 0; i < N_CHIPS; i++)
+        wave_v[i][wave_n] = v[i];
+    wave_n++;
+    return 1;
+}
+
 static void wave_load(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -706,30 +742,15 @@ static void wave_load(const char *path)
         perror("bbsim: --wave");
         exit(2);
     }
-    size_t cap = 0;
     char line[512];
     while (fgets(line, sizeof line, f)) {
         double t, v[N_CHIPS];
         if (sscanf(line, "%lf,%lf,%lf,%lf,%lf", &t, &v[0], &v[1], &v[2], &v[3]) != 5)
             continue; /* a header or comment line */
-        if (wave_n == cap) {
-            cap = cap ? 2 * cap : 4096;
-            wave_t = realloc(wave_t, cap * sizeof *wave_t);
-            for (int i = 0; i < N_CHIPS; i++)
-                wave_v[i] = realloc(wave_v[i], cap * sizeof *wave_v[i]);
-            if (!wave_t) {
-                fprintf(stderr, "bbsim: --wave: out of memory\n");
-                exit(2);
-            }
-        }
-        if (wave_n && t <= wave_t[wave_n - 1]) {
+        if (!wave_append(t, v)) {
             fprintf(stderr, "bbsim: --wave: times must increase (line with t=%g)\n", t);
             exit(2);
         }
-        wave_t[wave_n] = t;
-        for (int i = 0; i < N_CHIPS; i++)
-            wave_v[i][wave_n] = v[i];
-        wave_n++;
     }
     fclose(f);
     if (!wave_n) {
@@ -776,7 +797,13 @@ static void control_line(char *line)
     int n = sscanf(line, "%31s %ld %ld %ld %ld", cmd, &a[0], &a[1], &a[2], &a[3]);
     if (n < 1)
         return;
-    if (!strcmp(cmd, "set") && n == 3 && a[0] >= 0 && a[0] < N_CHIPS) {
+    if (!strcmp(cmd, "wave")) {
+        double t, v[N_CHIPS];
+        if (sscanf(line, "%*s %lf %lf %lf %lf %lf", &t, &v[0], &v[1], &v[2], &v[3]) == 5)
+            wave_append(t, v);
+        else
+            fprintf(stderr, "bbsim: bad wave line: %s\n", line);
+    } else if (!strcmp(cmd, "set") && n == 3 && a[0] >= 0 && a[0] < N_CHIPS) {
         chips[a[0]].value = clamp24(a[1]);
     } else if (!strcmp(cmd, "setall") && n == 5) {
         for (int i = 0; i < N_CHIPS; i++)
