@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from rig.board.wire import N_CELLS
+from rig.board.wire import AGE_UNKNOWN, N_CELLS
 
 
 @dataclass
@@ -19,6 +19,12 @@ class FrameBatch:
     host_t_s:  float64 host receive time (time.monotonic), for latency figures only.
     raw:       int32 (n, 4) raw counts, cells front-left, front-right, back-left, back-right.
     status:    uint16 per-cell status bits (see wire.CELL_*), cell i in bits 4i..4i+3.
+    age_us:    uint16 (n, 4): how long (microseconds) before the frame time ``t_s`` each cell's
+               conversion became ready, so cell c was sampled at ``t_s - age_us[:, c] * 1e-6``
+               (wire format v2). The four HX711s free-run on their own clocks, so the cells of
+               one frame are up to one conversion period (~11 ms) apart; ``rig.calibration.align``
+               puts them on the frame instants. ``wire.AGE_UNKNOWN`` (65535) = unknown (wire v1
+               data, timed-out cells, frames built without ages): such cells are left as they are.
     """
 
     seq: np.ndarray
@@ -27,12 +33,18 @@ class FrameBatch:
     host_t_s: np.ndarray
     raw: np.ndarray
     status: np.ndarray
+    age_us: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.age_us is None:
+            self.age_us = np.full((len(self.seq), N_CELLS), AGE_UNKNOWN, dtype=np.uint16)
 
     @classmethod
     def empty(cls) -> "FrameBatch":
         return cls(
             np.zeros(0, np.uint16), np.zeros(0, np.uint32), np.zeros(0, np.float64),
             np.zeros(0, np.float64), np.zeros((0, N_CELLS), np.int32), np.zeros(0, np.uint16),
+            np.zeros((0, N_CELLS), np.uint16),
         )
 
     def __len__(self) -> int:
@@ -45,14 +57,20 @@ class FrameBatch:
             return cls.empty()
         if len(batches) == 1:
             return batches[0]
-        return cls(*(np.concatenate([getattr(b, f) for b in batches]) for f in cls.fields()))
+        return cls(*(np.concatenate([getattr(b, f) for b in batches]) for f in cls.array_fields()))
 
     @staticmethod
     def fields() -> tuple[str, ...]:
+        """The six fields the journal and trace files store (wire v1 content)."""
         return ("seq", "t_us", "t_s", "host_t_s", "raw", "status")
 
+    @classmethod
+    def array_fields(cls) -> tuple[str, ...]:
+        """Every per-frame array, in constructor order (``fields()`` plus ``age_us``)."""
+        return cls.fields() + ("age_us",)
+
     def __getitem__(self, idx) -> "FrameBatch":
-        return FrameBatch(*(getattr(self, f)[idx] for f in self.fields()))
+        return FrameBatch(*(getattr(self, f)[idx] for f in self.array_fields()))
 
     def cell_flags(self, bit: int) -> np.ndarray:
         """(n, 4) bool: which cells carry status ``bit`` (e.g. wire.CELL_TIMED_OUT)."""

@@ -21,7 +21,7 @@
 #endif
 
 #define FW_VERSION_MAJOR 1
-#define FW_VERSION_MINOR 0
+#define FW_VERSION_MINOR 1
 #define FW_VERSION_PATCH 0
 
 /* HX711 output rate: 80 Hz with the RATE pin high, 10 Hz with it low (many cheap modules
@@ -36,9 +36,24 @@
 #define NOMINAL_RATE_MHZ (HX711_RATE_HZ * 1000UL)
 
 /* A read happens as soon as every live cell is ready. A cell not ready TIMEOUT_US after
- * the previous read (two nominal periods) is marked timed out and no longer waited for,
- * so one missing chip does not slow the others down. */
-#define TIMEOUT_US (2000000UL / HX711_RATE_HZ)
+ * the previous read is marked timed out and no longer waited for, so one missing chip
+ * delays the stream once, not every frame. The timeout covers two and a half periods of the
+ * slow mode (RATE low: nominal 10 SPS) whatever the build: modules with RATE tied low then
+ * stream at ~10-12 Hz with valid values (and STATS shows the chips' real rate) instead of
+ * timing every cell out. */
+#define TIMEOUT_US 250000UL
+
+/* DOUT goes high for about this long when a conversion replaces an unread one (olkal/
+ * HX711_ADC #81); the falling edge after it is timestamped this much earlier. */
+#define HX_DOUT_PULSE_US 75UL
+
+/* No read starts this close before a chip's next conversion (predicted from its measured
+ * period): a conversion finishing while the bits are shifted out is undocumented and may
+ * corrupt the word. A read takes ~85 us in simavr; the board waits instead (at most this
+ * plus the 75 us pulse). */
+#ifndef READ_GUARD_US
+#define READ_GUARD_US 130UL
+#endif
 
 /* A partial command packet that gets no new byte for this long is abandoned. */
 #define RX_PACKET_TIMEOUT_US 50000UL

@@ -1,9 +1,11 @@
-/* balance rig board firmware: four HX711 on one SCK line, wire format v1 over USART0.
+/* balance rig board firmware: four HX711 on one SCK line, wire format v2 over USART0.
  *
  * Main loop: handle received commands; while streaming, read all four chips as soon as
- * every live one is ready (or the timeout passes) and queue a SAMPLE; otherwise sleep
- * (idle mode) until an interrupt: a chip becoming ready (pin change), a UART byte, the
- * timeout wake-up or the timer overflow. */
+ * every live one is ready (or the timeout passes) and queue a SAMPLE with each cell's age
+ * (how long before the frame time its conversion became ready: the pin-change interrupt
+ * timestamps every falling DOUT edge); otherwise sleep (idle mode) until an interrupt: a
+ * chip becoming ready (pin change), a UART byte, the timeout wake-up or the timer overflow.
+ * Each chip's conversion rate is measured from its ready edges (STATS). */
 #include <avr/eeprom.h>
 #include <avr/interrupt.h>
 #include <avr/io.h>
@@ -28,7 +30,13 @@ static struct {
     uint8_t discard;          /* cells whose next value is thrown away (just came back) */
     int32_t raw[4];           /* last good value per cell (0 before the first) */
     uint8_t id[8];
+    uint32_t value_ready_us[4]; /* ready time of the conversion each raw[] came from */
+    uint8_t have_value;       /* cells with a value taken since START */
     uint16_t frames_dropped;  /* samples not queued because the TX ring was full */
+    /* conversion-rate measurement per chip since START (see track_rates) */
+    uint32_t first_us[4], last_us[4], period_us[4], periods[4];
+    uint8_t seen;             /* chips with at least one ready edge since START */
+    uint16_t timeouts[4];
 } board;
 
 static wire_parser_t parser;
@@ -50,6 +58,11 @@ static void cb_start(void *ctx)
     board.seq = 0;
     board.timed_out = 0;
     board.discard = 0;
+    board.have_value = 0;
+    board.seen = 0;
+    for (uint8_t c = 0; c < 4; c++)
+        board.periods[c] = 0, board.period_us[c] = 0, board.timeouts[c] = 0;
+    hx711_clear_skipped();
     board.last_read_us = timebase_us();
     hx711_wake_enable(1);
     timebase_tick(1);
@@ -93,9 +106,62 @@ static uint8_t cb_calib_write(void *ctx, const uint8_t *blob, uint8_t len)
     return cb_calib_read(ctx, back, &blen) == WIRE_ST_OK && blen == len ? WIRE_ST_OK : WIRE_ST_BLOB_INVALID;
 }
 
+static hx711_edges_t edges;
+
+static void cb_stats(void *ctx, wire_stats_t *s)
+{
+    (void)ctx;
+    s->t_us = timebase_us();
+    s->frames_dropped = board.frames_dropped;
+    s->uart_rx_errors = uart_rx_errors();
+    s->uart_rx_overflows = uart_rx_overflows();
+    s->cmd_crc_failures = parser.crc_failures;
+    s->cmd_bytes_skipped = parser.skipped;
+    s->flags = board.streaming ? 1 : 0;
+    for (uint8_t c = 0; c < 4; c++) {
+        s->chip[c].periods = board.periods[c];
+        s->chip[c].span_us = board.last_us[c] - board.first_us[c];
+        s->chip[c].skipped = edges.skipped[c];
+        s->chip[c].timeouts = board.timeouts[c];
+    }
+}
+
 static const cmd_board_t cmd_board = {
-    0, cb_streaming, cb_start, cb_stop, cb_hello, cb_calib_read, cb_calib_write,
+    0, cb_streaming, cb_start, cb_stop, cb_hello, cb_calib_read, cb_calib_write, cb_stats,
 };
+
+/* Each new ready edge adds the whole periods since the chip's previous one: one when the
+ * gap is under 1.5 x the chip's running period estimate (an average of single gaps, 1/8
+ * weight), else the rounded ratio (an edge missed while the chips were being read).
+ * Rate = periods / (last - first edge); the estimate also predicts the next conversion. */
+static void track_rates_from(const hx711_edges_t *e)
+{
+    for (uint8_t c = 0; c < 4; c++) {
+        uint8_t m = (uint8_t)(1u << c);
+        if (!(e->new_mask & m))
+            continue;
+        uint32_t t = e->ready_us[c];
+        if (!(board.seen & m)) {
+            board.seen |= m;
+            board.first_us[c] = board.last_us[c] = t;
+            continue;
+        }
+        uint32_t dt = t - board.last_us[c];
+        board.last_us[c] = t;
+        uint32_t ref = board.period_us[c];
+        if (ref == 0) {
+            board.period_us[c] = dt;
+            board.periods[c] += 1;
+        } else if (dt < (ref >> 1)) {
+            /* a spurious short gap: not a period */
+        } else if (dt < ref + (ref >> 1)) {
+            board.periods[c] += 1;
+            board.period_us[c] = (uint32_t)((int32_t)ref + ((int32_t)(dt - ref) >> 3));
+        } else {
+            board.periods[c] += (dt + (ref >> 1)) / ref;
+        }
+    }
+}
 
 /* ---- main-loop steps ---------------------------------------------------------------------- */
 
@@ -123,6 +189,22 @@ static void poll_commands(void)
     }
 }
 
+/* 1 when a ready chip in mask is due to finish its next conversion within READ_GUARD_US
+ * (its period measured from its ready edges), so reading now could corrupt its word. */
+static uint8_t conversion_imminent(uint8_t mask, uint32_t now)
+{
+    for (uint8_t c = 0; c < 4; c++) {
+        uint8_t m = (uint8_t)(1u << c);
+        uint32_t p = board.period_us[c];
+        if (!(mask & m) || !p || !(edges.unread_mask & m) || (edges.unknown_mask & m))
+            continue;
+        uint32_t since = now - edges.ready_us[c];
+        if (since < p && p - since < READ_GUARD_US)
+            return 1;
+    }
+    return 0;
+}
+
 /* Reads and queues one sample when due; returns 1 when it did. */
 static uint8_t sample_step(void)
 {
@@ -133,8 +215,20 @@ static uint8_t sample_step(void)
     if (need == 0 || (ready & need) != need) {
         if (!late)
             return 0;
-        board.timed_out |= (uint8_t)(need & ~ready);
+        uint8_t newly = (uint8_t)(need & ~ready);
+        board.timed_out |= newly;
+        for (uint8_t c = 0; c < 4; c++)
+            if ((newly & (1u << c)) && board.timeouts[c] != 0xFFFF)
+                board.timeouts[c]++;
     }
+    /* the frame time and the ready times it is compared with, taken together */
+    cli();
+    now = timebase_us();
+    hx711_take_edges(&edges);
+    sei();
+    track_rates_from(&edges);
+    if (!late && conversion_imminent(ready, now))
+        return 0; /* wait for that conversion (and its DOUT pulse) */
     board.last_read_us = now;
 
     /* A timed-out cell that shows data again may have become ready in the middle of an
@@ -147,13 +241,24 @@ static uint8_t sample_step(void)
     hx711_read(fresh, ready);
     uint8_t take = (uint8_t)(ready & ~board.discard);
     board.discard &= (uint8_t)~ready;
-    for (uint8_t c = 0; c < 4; c++)
-        if (take & (1u << c))
+    uint16_t age[4];
+    for (uint8_t c = 0; c < 4; c++) {
+        uint8_t m = (uint8_t)(1u << c);
+        if (take & m) {
             board.raw[c] = fresh[c];
+            board.value_ready_us[c] = edges.ready_us[c];
+            if (edges.unknown_mask & m)
+                board.have_value &= (uint8_t)~m; /* converted before START: age unknown */
+            else
+                board.have_value |= m;
+        }
+        age[c] = (board.have_value & m) && !(board.timed_out & m)
+                     ? wire_age_us(now, board.value_ready_us[c]) : (uint16_t)WIRE_AGE_UNKNOWN;
+    }
 
     uint8_t payload[WIRE_SAMPLE_PAYLOAD_LEN];
     uint16_t status = wire_sample_status(board.raw, (uint8_t)(0x0F & ~take), board.timed_out);
-    wire_sample_payload(payload, board.seq, now, board.raw, status);
+    wire_sample_payload(payload, board.seq, now, board.raw, status, age);
     uint8_t pkt[WIRE_SAMPLE_PACKET_LEN];
     wire_encode(pkt, WIRE_T_SAMPLE, payload, WIRE_SAMPLE_PAYLOAD_LEN);
     /* The sequence number counts every sample taken, so a sample that did not fit in
@@ -206,8 +311,15 @@ int main(void)
 
     for (;;) {
         poll_commands();
-        if (board.streaming)
-            sample_step();
+        if (board.streaming) {
+            if (!sample_step()) {
+                /* count edges as they come (a chip may give two before the next read) */
+                cli();
+                hx711_take_edges(&edges);
+                sei();
+                track_rates_from(&edges);
+            }
+        }
         idle();
     }
 }

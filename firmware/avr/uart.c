@@ -12,7 +12,8 @@ static uint8_t tx_buf[256];
 static volatile uint8_t tx_head, tx_tail;
 #define RX_SIZE 64u
 static uint8_t rx_buf[RX_SIZE];
-static volatile uint8_t rx_head, rx_tail, rx_err;
+static volatile uint8_t rx_head, rx_tail;
+static volatile uint16_t rx_err, rx_overflow;
 
 void uart_init(void)
 {
@@ -40,15 +41,15 @@ ISR(USART_RX_vect)
     uint8_t st = UCSR0A;
     uint8_t b = UDR0;
     if (st & (_BV(FE0) | _BV(DOR0))) {
-        if (rx_err != 0xFF)
+        if (rx_err != 0xFFFF)
             rx_err++;
         if (st & _BV(FE0))
             return; /* a framing error means the byte is garbage */
     }
     uint8_t h = rx_head, nh = (uint8_t)((h + 1) & (RX_SIZE - 1));
     if (nh == rx_tail) {
-        if (rx_err != 0xFF)
-            rx_err++;
+        if (rx_overflow != 0xFFFF)
+            rx_overflow++;
         return;
     }
     rx_buf[h] = b;
@@ -93,7 +94,21 @@ uint8_t uart_rx_available(void)
     return rx_head != rx_tail;
 }
 
-uint8_t uart_rx_errors(void)
+static uint16_t read16(volatile uint16_t *v)
 {
-    return rx_err;
+    uint8_t sreg = SREG;
+    cli();
+    uint16_t x = *v;
+    SREG = sreg;
+    return x;
+}
+
+uint16_t uart_rx_errors(void)
+{
+    return read16(&rx_err);
+}
+
+uint16_t uart_rx_overflows(void)
+{
+    return read16(&rx_overflow);
 }

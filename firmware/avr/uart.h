@@ -13,6 +13,8 @@ uint8_t uart_tx_free(void);
 /* Next received byte: returns 1 and stores it, or 0 when none. */
 uint8_t uart_rx(uint8_t *b);
 uint8_t uart_rx_available(void);
-/* Receive errors since boot (ring full, hardware overrun or framing error), saturating. */
-uint8_t uart_rx_errors(void);
+/* Receive errors since boot (hardware overrun or framing error), saturating. */
+uint16_t uart_rx_errors(void);
+/* Received bytes lost since boot because the receive ring was full, saturating. */
+uint16_t uart_rx_overflows(void);
 #endif

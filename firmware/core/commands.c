@@ -21,7 +21,7 @@ uint8_t cmd_handle(const cmd_board_t *b, const wire_packet_t *pkt, uint8_t out[C
 {
     if (pkt->type < 0x80u)
         return 0; /* a board->host packet (e.g. echoed back by a loop): never answer it */
-    if (pkt->ver != WIRE_VERSION)
+    if (pkt->ver != WIRE_VERSION) /* e.g. a v1 host: it gets status 5 and says so */
         return ack(out, pkt->type, WIRE_ST_BAD_VERSION);
 
     switch (pkt->type) {
@@ -57,6 +57,14 @@ uint8_t cmd_handle(const cmd_board_t *b, const wire_packet_t *pkt, uint8_t out[C
         if (b->streaming(b->ctx))
             return ack(out, pkt->type, WIRE_ST_BUSY);
         return ack(out, pkt->type, b->calib_write(b->ctx, pkt->payload, pkt->len));
+    case WIRE_C_STATS: {
+        if (pkt->len)
+            return ack(out, pkt->type, WIRE_ST_BAD_LENGTH);
+        wire_stats_t s;
+        b->stats(b->ctx, &s);
+        wire_stats_payload(out + WIRE_HEADER_LEN, &s);
+        return wire_encode(out, WIRE_T_STATS, out + WIRE_HEADER_LEN, WIRE_STATS_PAYLOAD_LEN);
+    }
     default:
         return ack(out, pkt->type, WIRE_ST_UNKNOWN_COMMAND);
     }

@@ -25,6 +25,7 @@ typedef struct {
     uint8_t (*calib_read)(void *ctx, uint8_t blob[WIRE_CALIB_BLOB_MAX], uint8_t *len);
     /* status WIRE_ST_OK once stored */
     uint8_t (*calib_write)(void *ctx, const uint8_t *blob, uint8_t len);
+    void (*stats)(void *ctx, wire_stats_t *s); /* fills the health counters */
 } cmd_board_t;
 
 /* Room a reply needs: the largest is CALIB with a 64-byte blob. */

@@ -1,4 +1,4 @@
-/* Wire format v1: see wire.h and firmware/WIRE_FORMAT.md. */
+/* Wire format v2: see wire.h and firmware/WIRE_FORMAT.md. */
 #include "wire.h"
 
 #include <string.h>
@@ -78,13 +78,41 @@ uint8_t wire_encode(uint8_t *out, uint8_t type, const uint8_t *payload, uint8_t 
 }
 
 void wire_sample_payload(uint8_t out[WIRE_SAMPLE_PAYLOAD_LEN], uint16_t seq, uint32_t t_us,
-                         const int32_t raw[WIRE_N_CELLS], uint16_t status)
+                         const int32_t raw[WIRE_N_CELLS], uint16_t status,
+                         const uint16_t age_us[WIRE_N_CELLS])
 {
     wire_put_u16(out, seq);
     wire_put_u32(out + 2, t_us);
-    for (uint8_t i = 0; i < WIRE_N_CELLS; i++)
+    for (uint8_t i = 0; i < WIRE_N_CELLS; i++) {
         wire_put_i24(out + 6 + 3 * i, raw[i]);
+        wire_put_u16(out + 20 + 2 * i, age_us[i]);
+    }
     wire_put_u16(out + 18, status);
+}
+
+uint16_t wire_age_us(uint32_t t_us, uint32_t ready_us)
+{
+    uint32_t d = t_us - ready_us;
+    return d >= WIRE_AGE_UNKNOWN ? (uint16_t)WIRE_AGE_UNKNOWN : (uint16_t)d;
+}
+
+void wire_stats_payload(uint8_t out[WIRE_STATS_PAYLOAD_LEN], const wire_stats_t *s)
+{
+    wire_put_u32(out, s->t_us);
+    wire_put_u16(out + 4, s->frames_dropped);
+    wire_put_u16(out + 6, s->uart_rx_errors);
+    wire_put_u16(out + 8, s->uart_rx_overflows);
+    wire_put_u16(out + 10, s->cmd_crc_failures);
+    wire_put_u16(out + 12, s->cmd_bytes_skipped);
+    out[14] = s->flags;
+    out[15] = 0;
+    for (uint8_t i = 0; i < WIRE_N_CELLS; i++) {
+        uint8_t *p = out + 16 + 12 * i;
+        wire_put_u32(p, s->chip[i].periods);
+        wire_put_u32(p + 4, s->chip[i].span_us);
+        wire_put_u16(p + 8, s->chip[i].skipped);
+        wire_put_u16(p + 10, s->chip[i].timeouts);
+    }
 }
 
 uint16_t wire_sample_status(const int32_t raw[WIRE_N_CELLS], uint8_t not_ready_mask,

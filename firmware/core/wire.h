@@ -1,4 +1,4 @@
-/* Wire format v1 (firmware/WIRE_FORMAT.md is the authority): CRC, packet envelope,
+/* Wire format v2 (firmware/WIRE_FORMAT.md is the authority): CRC, packet envelope,
  * payload encoders and the receive parser.
  *
  * Portable C99: no AVR headers, so the same code is unit-tested with the host's gcc
@@ -18,7 +18,7 @@ extern "C" {
 
 #define WIRE_SYNC0 0xA5u
 #define WIRE_SYNC1 0x5Au
-#define WIRE_VERSION 1u
+#define WIRE_VERSION 2u
 #define WIRE_HEADER_LEN 5u
 #define WIRE_CRC_LEN 2u
 #define WIRE_MAX_PAYLOAD 96u
@@ -29,12 +29,14 @@ extern "C" {
 #define WIRE_T_HELLO 0x02u
 #define WIRE_T_ACK 0x03u
 #define WIRE_T_CALIB 0x04u
+#define WIRE_T_STATS 0x05u
 /* host -> board */
 #define WIRE_C_IDENTIFY 0x81u
 #define WIRE_C_START 0x82u
 #define WIRE_C_STOP 0x83u
 #define WIRE_C_CALIB_READ 0x84u
 #define WIRE_C_CALIB_WRITE 0x85u
+#define WIRE_C_STATS 0x86u
 
 /* ACK / CALIB status codes */
 #define WIRE_ST_OK 0u
@@ -50,9 +52,11 @@ extern "C" {
 #define WIRE_CELL_TIMED_OUT 0x4u
 
 #define WIRE_N_CELLS 4u
-#define WIRE_SAMPLE_PAYLOAD_LEN 20u
+#define WIRE_SAMPLE_PAYLOAD_LEN 28u
 #define WIRE_SAMPLE_PACKET_LEN (WIRE_HEADER_LEN + WIRE_SAMPLE_PAYLOAD_LEN + WIRE_CRC_LEN)
 #define WIRE_HELLO_PAYLOAD_LEN 20u
+#define WIRE_STATS_PAYLOAD_LEN 64u
+#define WIRE_AGE_UNKNOWN 0xFFFFu /* age of 65535 us or more, or never converted */
 #define WIRE_CALIB_BLOB_MAX 64u
 #define WIRE_INT24_MAX 8388607L
 #define WIRE_INT24_MIN (-8388608L)
@@ -72,9 +76,14 @@ uint16_t wire_get_u16(const uint8_t *p);
 uint32_t wire_get_u32(const uint8_t *p);
 int32_t wire_get_i24(const uint8_t *p);
 
-/* SAMPLE payload (20 bytes). */
+/* SAMPLE payload (28 bytes). age_us[i]: how long before t_us cell i's conversion became
+ * ready (saturating at WIRE_AGE_UNKNOWN). */
 void wire_sample_payload(uint8_t out[WIRE_SAMPLE_PAYLOAD_LEN], uint16_t seq, uint32_t t_us,
-                         const int32_t raw[WIRE_N_CELLS], uint16_t status);
+                         const int32_t raw[WIRE_N_CELLS], uint16_t status,
+                         const uint16_t age_us[WIRE_N_CELLS]);
+
+/* Saturating age: t_us - ready_us as u16 (WIRE_AGE_UNKNOWN when 65535 or more). */
+uint16_t wire_age_us(uint32_t t_us, uint32_t ready_us);
 
 /* The status word of one sample: cell i is not ready / timed out when bit i of the masks
  * is set; the saturated bit is derived from the value. */
@@ -89,6 +98,27 @@ typedef struct {
 } wire_hello_t;
 
 void wire_hello_payload(uint8_t out[WIRE_HELLO_PAYLOAD_LEN], const wire_hello_t *h);
+
+/* Board health (STATS packet, 64 bytes). Counters saturate; see WIRE_FORMAT.md. */
+typedef struct {
+    uint32_t periods;   /* whole conversion periods between first_us and last_us */
+    uint32_t span_us;   /* last_us - first_us of the ready edges counted */
+    uint16_t skipped;   /* conversions replaced by a newer one before they were read */
+    uint16_t timeouts;  /* times the cell was marked timed out */
+} wire_chip_stats_t;
+
+typedef struct {
+    uint32_t t_us;             /* board time of the answer */
+    uint16_t frames_dropped;   /* samples not queued: transmit buffer full */
+    uint16_t uart_rx_errors;   /* framing errors and hardware overruns */
+    uint16_t uart_rx_overflows;/* bytes lost: receive ring full */
+    uint16_t cmd_crc_failures; /* command candidates rejected by their CRC */
+    uint16_t cmd_bytes_skipped;/* bytes discarded by the command parser */
+    uint8_t flags;             /* bit 0: streaming now */
+    wire_chip_stats_t chip[WIRE_N_CELLS];
+} wire_stats_t;
+
+void wire_stats_payload(uint8_t out[WIRE_STATS_PAYLOAD_LEN], const wire_stats_t *s);
 
 /* ---- receive parser ------------------------------------------------------------------
  * Push bytes one at a time, then call wire_parser_next until it returns 0. A candidate

@@ -69,12 +69,28 @@ static struct {
     int32_t values[N_CHIPS];
     int32_t ramp;
     int control;
+    int ideal;               /* chips in step at exactly --rate (ppm still applies), no noise */
+    int rate_low;            /* RATE pin low: 1/8 of the rate (10 SPS instead of 80) */
+    int have_chip_hz;
+    double chip_hz[N_CHIPS];
+    double noise;            /* counts rms per conversion; < 0: the datasheet's for the rate */
+    unsigned clock_seed;     /* selects the chips' clock spread and phases */
+    const char *wave;
     int have_board_id;
     uint8_t board_id[8];
     unsigned seed;
 } opt = {
-    .speed = 1.0, .autostart_ms = -1, .rate_hz = 80.0, .control = 1,
+    .speed = 1.0, .autostart_ms = -1, .rate_hz = 80.0, .control = 1, .noise = -1, .clock_seed = 1,
 };
+
+/* HX711 timing and noise (shared/notes/reality.md section 1) */
+#define CLOCK_LO (91.0 / 80.0)   /* real "80 SPS" chips convert at 91-94 per second */
+#define CLOCK_HI (94.0 / 80.0)
+#define DOUT_PULSE_US 75.0       /* DOUT high at an update that replaces an unread word */
+/* datasheet input noise at gain 128: 90 nV rms at 80 SPS, 50 nV at 10 SPS; 2^23 / 20 mV
+ * = 419.4 counts per uV */
+#define NOISE_80SPS_COUNTS (0.090 * 419.43)
+#define NOISE_10SPS_COUNTS (0.050 * 419.43)
 
 static void usage(FILE *f)
 {
@@ -87,7 +103,14 @@ static void usage(FILE *f)
             "  --txlog FILE          write every byte the firmware sends to FILE\n"
             "  --values a,b,c,d      initial HX711 counts (signed 24-bit)\n"
             "  --ppm a,b,c,d         per-chip oscillator error in ppm (conversion rate)\n"
-            "  --rate HZ             HX711 output data rate (80; 10 with RATE low)\n"
+            "  --rate HZ             nominal HX711 rate (80); chips run 91-94 Hz at 80 unless --ideal\n"
+            "  --chip-hz a,b,c,d     the four chips' own conversion rates (overrides the spread)\n"
+            "  --clock-seed N        selects the chips' clock spread and phases (default 1)\n"
+            "  --rate-low            RATE pin tied low: chips at 1/8 of their rate (10 SPS mode)\n"
+            "  --noise COUNTS        ADC noise rms per conversion (default: datasheet, 38 / 21 counts)\n"
+            "  --ideal               chips in step at exactly --rate, no noise (exact tests)\n"
+            "  --wave FILE           counts vs time: lines t_s,c0,c1,c2,c3 (sorted); each conversion\n"
+            "                        takes its chip's value interpolated at its own instant\n"
             "  --ramp N              add N to every chip's value after each conversion\n"
             "  --eeprom FILE         load the EEPROM from FILE (if it exists), save it at exit\n"
             "  --board-id HEX16      store this board id in EEPROM before boot\n"
@@ -96,7 +119,7 @@ static void usage(FILE *f)
             "  --no-control          ignore stdin\n"
             "  --profile FILE        write instruction counts per flash word address (CSV)\n"
             "stdin control lines: set CH COUNTS | setall A B C D | stall CH | unstall CH |\n"
-            "  ramp N | reset | stats | quit\n");
+            "  ramp N | reset | stats | quit | wave T_S A B C D (append a --wave row)\n");
 }
 
 /* ---- simulator state --------------------------------------------------------------- */
@@ -119,8 +142,15 @@ typedef struct {
     avr_cycle_count_t ready_at;
     avr_irq_t *irq;
     /* statistics */
-    uint64_t conversions, reads, overwritten, lost_in_read, partial;
+    uint64_t conversions, reads, overwritten, mixed_in_read, partial;
+    double noise;         /* counts rms per conversion */
+    uint64_t rng;         /* noise generator state */
+    size_t wave_pos;      /* cursor into the --wave table */
 } chip_t;
+
+/* --wave table (and "wave" control lines) */
+static double *wave_t, *wave_v[N_CHIPS];
+static size_t wave_n, wave_cap;
 
 static chip_t chips[N_CHIPS];
 static avr_irq_t *sck_irq;
@@ -134,6 +164,9 @@ static struct {
     avr_cycle_count_t last_burst;
     double per_n, per_sum, per_sq, per_min, per_max;
     double lat_n, lat_sum, lat_max;
+    double rd_n, rd_sum, rd_max;   /* read duration: first SCK rise to the 25th's fall */
+    avr_cycle_count_t burst_start;
+    int burst_pulses;
     uint64_t sleep_cycles;
     uint64_t tx_bytes, rx_bytes, tx_dropped, baud_mismatch_bytes, rx_disabled_bytes;
     /* decoded from the firmware's own output */
@@ -183,6 +216,58 @@ static int32_t clamp24(int64_t v)
     return v > WIRE_INT24_MAX ? (int32_t)WIRE_INT24_MAX : v < WIRE_INT24_MIN ? (int32_t)WIRE_INT24_MIN : (int32_t)v;
 }
 
+static uint64_t rng_next(uint64_t *x)
+{
+    /* splitmix64: deterministic, per chip */
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double rng_uniform(uint64_t *x)
+{
+    return ((double)(rng_next(x) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double rng_normal(uint64_t *x)
+{
+    double u = rng_uniform(x), v = rng_uniform(x);
+    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
+}
+
+/* the value chip c converts at simulated time t_s: --wave or the set value, plus noise */
+static int32_t conversion_value(chip_t *c, double t_s)
+{
+    double v = c->value;
+    if (wave_n) {
+        size_t i = c->wave_pos;
+        while (i + 1 < wave_n && wave_t[i + 1] <= t_s)
+            i++;
+        c->wave_pos = i;
+        if (t_s <= wave_t[0])
+            v = wave_v[c->idx][0];
+        else if (i + 1 >= wave_n)
+            v = wave_v[c->idx][wave_n - 1];
+        else {
+            double f = (t_s - wave_t[i]) / (wave_t[i + 1] - wave_t[i]);
+            v = wave_v[c->idx][i] + f * (wave_v[c->idx][i + 1] - wave_v[c->idx][i]);
+        }
+    }
+    if (c->noise > 0)
+        v += c->noise * rng_normal(&c->rng);
+    return clamp24((int64_t)llround(v));
+}
+
+static avr_cycle_count_t pulse_end_timer(avr_t *a, avr_cycle_count_t when, void *param)
+{
+    (void)a, (void)when;
+    chip_t *c = param;
+    if (c->powered && !c->stalled && c->ready && c->bit == 0)
+        set_dout(c, 0);
+    return 0;
+}
+
 static avr_cycle_count_t conv_timer(avr_t *a, avr_cycle_count_t when, void *param)
 {
     (void)a;
@@ -193,31 +278,43 @@ static avr_cycle_count_t conv_timer(avr_t *a, avr_cycle_count_t when, void *para
     if (c->stalled)
         return c->next_conv; /* keeps its rhythm, never signals */
     c->conversions++;
+    uint32_t word = (uint32_t)conversion_value(c, (double)when / F_CPU) & 0xFFFFFFu;
     if (c->bit > 0 && c->bit <= 24) {
-        /* a read is shifting the previous word out: the new result does not replace it */
-        c->lost_in_read++;
+        /* finished while the previous word is being shifted out. Undocumented; modelled
+         * as the new word replacing the bits not yet shifted (a single-cell outlier when
+         * the high bits differ, bogde/HX711 #28). The read consumes it: no ready edge. */
+        c->mixed_in_read++;
+        c->data = word;
     } else {
-        if (c->ready)
-            c->overwritten++;
-        c->data = (uint32_t)c->value & 0xFFFFFFu;
         if (c->bit > 25 || (c->bit && c->bit < 25))
             st.gain_errors++; /* 26/27 pulses select channel B / gain 64 */
         c->bit = 0;
-        c->ready = 1;
+        c->data = word;
         c->ready_at = when;
-        set_dout(c, 0);
+        if (c->ready) {
+            /* replaces an unread word: DOUT high for ~75 us, then low again */
+            c->overwritten++;
+            set_dout(c, 1);
+            avr_cycle_timer_cancel(avr, pulse_end_timer, c);
+            avr_cycle_timer_register(avr, US(DOUT_PULSE_US), pulse_end_timer, c);
+        } else {
+            set_dout(c, 0);
+        }
+        c->ready = 1;
     }
     if (opt.ramp)
         c->value = clamp24((int64_t)c->value + opt.ramp);
     return c->next_conv;
 }
 
-static void schedule_conversions(avr_cycle_count_t first_delay_base)
+static avr_cycle_count_t chip_phase[N_CHIPS]; /* offset of each chip's first conversion */
+
+static void schedule_conversions(void)
 {
     for (int i = 0; i < N_CHIPS; i++) {
         chip_t *c = &chips[i];
-        /* a small fixed chip-to-chip stagger (0-7 us) on top of the phase */
-        avr_cycle_count_t first = first_delay_base + US(1.75 * i);
+        /* first data after the power-up settling time (4 periods), then the chip's phase */
+        avr_cycle_count_t first = 4 * c->period + chip_phase[i];
         c->next_conv = avr->cycle + first;
         avr_cycle_timer_register(avr, first, conv_timer, c);
     }
@@ -262,6 +359,8 @@ static void sck_changed(struct avr_irq_t *irq, uint32_t value, void *param)
                 if (p > st.per_max) st.per_max = p;
             }
             st.last_burst = now;
+            st.burst_start = now;
+            st.burst_pulses = 0;
             avr_cycle_count_t last_ready = 0;
             int any = 0;
             for (int i = 0; i < N_CHIPS; i++)
@@ -300,6 +399,11 @@ static void sck_changed(struct avr_irq_t *irq, uint32_t value, void *param)
             st.max_sck_high_us = high_us;
         if (high_us > 50.0)
             st.t3_violations++;
+        if (++st.burst_pulses == 25) {
+            double d = (double)(now - st.burst_start) / (F_CPU / 1e6);
+            st.rd_n++, st.rd_sum += d;
+            if (d > st.rd_max) st.rd_max = d;
+        }
         for (int i = 0; i < N_CHIPS; i++) {
             chip_t *c = &chips[i];
             if (c->powered)
@@ -309,7 +413,7 @@ static void sck_changed(struct avr_irq_t *irq, uint32_t value, void *param)
             c->powered = 1;
             c->bit = 0;
             c->ready = 0;
-            c->next_conv = now + 4 * c->period + US(1.75 * i);
+            c->next_conv = now + 4 * c->period + chip_phase[i];
             avr_cycle_timer_register(avr, c->next_conv - now, conv_timer, c);
         }
     }
@@ -593,6 +697,68 @@ static void eeprom_save(void)
     fclose(f);
 }
 
+/* ---- --wave input ---------------------------------------------------------------------- */
+
+/* appends one row; 0 when t does not increase */
+static int wave_append(double t, const double v[N_CHIPS])
+{
+    if (wave_n && t <= wave_t[wave_n - 1])
+        return 0;
+    size_t done = wave_n;
+    for (int i = 0; i < N_CHIPS; i++)
+        if (chips[i].wave_pos < done)
+            done = chips[i].wave_pos;
+    if (done > 65536) {
+        /* rows every chip has passed: drop them (a live feed runs for hours) */
+        memmove(wave_t, wave_t + done, (wave_n - done) * sizeof *wave_t);
+        for (int i = 0; i < N_CHIPS; i++) {
+            memmove(wave_v[i], wave_v[i] + done, (wave_n - done) * sizeof *wave_v[i]);
+            chips[i].wave_pos -= done;
+        }
+        wave_n -= done;
+    }
+    if (wave_n == wave_cap) {
+        wave_cap = wave_cap ? 2 * wave_cap : 4096;
+        wave_t = realloc(wave_t, wave_cap * sizeof *wave_t);
+        for (int i = 0; i < N_CHIPS; i++)
+            if (!(wave_v[i] = realloc(wave_v[i], wave_cap * sizeof *wave_v[i])))
+                wave_t = NULL;
+        if (!wave_t) {
+            fprintf(stderr, "bbsim: wave table: out of memory\n");
+            exit(2);
+        }
+    }
+    wave_t[wave_n] = t;
+    for (int i = 0; i < N_CHIPS; i++)
+        wave_v[i][wave_n] = v[i];
+    wave_n++;
+    return 1;
+}
+
+static void wave_load(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror("bbsim: --wave");
+        exit(2);
+    }
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        double t, v[N_CHIPS];
+        if (sscanf(line, "%lf,%lf,%lf,%lf,%lf", &t, &v[0], &v[1], &v[2], &v[3]) != 5)
+            continue; /* a header or comment line */
+        if (!wave_append(t, v)) {
+            fprintf(stderr, "bbsim: --wave: times must increase (line with t=%g)\n", t);
+            exit(2);
+        }
+    }
+    fclose(f);
+    if (!wave_n) {
+        fprintf(stderr, "bbsim: --wave %s: no lines t_s,c0,c1,c2,c3\n", path);
+        exit(2);
+    }
+}
+
 /* ---- reset ------------------------------------------------------------------------------ */
 
 static void sim_reset(void)
@@ -631,7 +797,13 @@ static void control_line(char *line)
     int n = sscanf(line, "%31s %ld %ld %ld %ld", cmd, &a[0], &a[1], &a[2], &a[3]);
     if (n < 1)
         return;
-    if (!strcmp(cmd, "set") && n == 3 && a[0] >= 0 && a[0] < N_CHIPS) {
+    if (!strcmp(cmd, "wave")) {
+        double t, v[N_CHIPS];
+        if (sscanf(line, "%*s %lf %lf %lf %lf %lf", &t, &v[0], &v[1], &v[2], &v[3]) == 5)
+            wave_append(t, v);
+        else
+            fprintf(stderr, "bbsim: bad wave line: %s\n", line);
+    } else if (!strcmp(cmd, "set") && n == 3 && a[0] >= 0 && a[0] < N_CHIPS) {
         chips[a[0]].value = clamp24(a[1]);
     } else if (!strcmp(cmd, "setall") && n == 5) {
         for (int i = 0; i < N_CHIPS; i++)
@@ -736,6 +908,7 @@ static void print_stats(FILE *f)
             per_mean, per_sd, st.per_n ? st.per_min : 0, st.per_max);
     fprintf(f, "\"ready_latency_us\":{\"mean\":%.3f,\"max\":%.3f},", st.lat_n ? st.lat_sum / st.lat_n : 0,
             st.lat_max);
+    fprintf(f, "\"read_us\":{\"mean\":%.3f,\"max\":%.3f},", st.rd_n ? st.rd_sum / st.rd_n : 0, st.rd_max);
     fprintf(f, "\"reads\":%llu,\"t3_violations\":%llu,\"max_sck_high_us\":%.3f,\"powerdowns\":%llu,"
                "\"gain_errors\":%llu,\"resets\":%llu,",
             (unsigned long long)st.bursts, (unsigned long long)st.t3_violations, st.max_sck_high_us,
@@ -743,7 +916,11 @@ static void print_stats(FILE *f)
     json_u64_array(f, "chip_conversions", offsetof(chip_t, conversions));
     json_u64_array(f, "chip_reads", offsetof(chip_t, reads));
     json_u64_array(f, "chip_overwritten", offsetof(chip_t, overwritten));
-    json_u64_array(f, "chip_lost_in_read", offsetof(chip_t, lost_in_read));
+    json_u64_array(f, "chip_mixed_in_read", offsetof(chip_t, mixed_in_read));
+    fprintf(f, "\"chip_hz\":[");
+    for (int i = 0; i < N_CHIPS; i++)
+        fprintf(f, "%s%.4f", i ? "," : "", (double)F_CPU / (double)chips[i].period);
+    fprintf(f, "],");
     fprintf(f, "\"state\":%d}\n", avr->state);
     fflush(f);
 }
@@ -795,6 +972,15 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(a, "--ramp")) opt.ramp = atoi(NEXT());
         else if (!strcmp(a, "--seed")) opt.seed = (unsigned)strtoul(NEXT(), NULL, 0);
         else if (!strcmp(a, "--no-control")) opt.control = 0;
+        else if (!strcmp(a, "--ideal")) opt.ideal = 1;
+        else if (!strcmp(a, "--rate-low")) opt.rate_low = 1;
+        else if (!strcmp(a, "--noise")) opt.noise = atof(NEXT());
+        else if (!strcmp(a, "--clock-seed")) opt.clock_seed = (unsigned)strtoul(NEXT(), NULL, 0);
+        else if (!strcmp(a, "--wave")) opt.wave = NEXT();
+        else if (!strcmp(a, "--chip-hz")) {
+            if (parse4(NEXT(), opt.chip_hz, NULL)) { fprintf(stderr, "bbsim: --chip-hz needs a,b,c,d\n"); exit(2); }
+            opt.have_chip_hz = 1;
+        }
         else if (!strcmp(a, "--values")) {
             if (parse4(NEXT(), NULL, opt.values)) { fprintf(stderr, "bbsim: --values needs a,b,c,d\n"); exit(2); }
         } else if (!strcmp(a, "--ppm")) {
@@ -856,6 +1042,9 @@ int main(int argc, char **argv)
     /* HX711s: SCK on PD2, DOUT on PC0..PC3 */
     sck_irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2);
     avr_irq_register_notify(sck_irq, sck_changed, NULL);
+    if (opt.wave)
+        wave_load(opt.wave);
+    uint64_t clock_rng = 0x5EED0000ull + opt.clock_seed;
     for (int i = 0; i < N_CHIPS; i++) {
         chip_t *c = &chips[i];
         c->idx = i;
@@ -863,12 +1052,22 @@ int main(int argc, char **argv)
         c->powered = 1;
         c->dout = 1;
         c->irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('C'), i);
-        double hz = opt.rate_hz * (1.0 + opt.ppm[i] * 1e-6);
+        /* each chip on its own oscillator (reality.md): a seeded spread, unless ideal */
+        double spread = rng_uniform(&clock_rng), phase = rng_uniform(&clock_rng);
+        double hz = opt.rate_hz * (opt.ideal ? 1.0 : CLOCK_LO + (CLOCK_HI - CLOCK_LO) * spread);
+        if (opt.have_chip_hz)
+            hz = opt.chip_hz[i];
+        if (opt.rate_low)
+            hz /= 8.0;
+        hz *= 1.0 + opt.ppm[i] * 1e-6;
         c->period = (avr_cycle_count_t)llround(F_CPU / hz);
+        /* ideal: a small fixed chip-to-chip stagger (0-7 us); else a random phase */
+        chip_phase[i] = opt.ideal ? US(1.75 * i) : (avr_cycle_count_t)(phase * (double)c->period);
+        c->noise = opt.noise >= 0 ? opt.noise : opt.ideal ? 0.0 : opt.rate_low ? NOISE_10SPS_COUNTS : NOISE_80SPS_COUNTS;
+        c->rng = 0xC0FFEE00ull + 7919ull * (uint64_t)i + opt.clock_seed;
     }
     drive_douts(); /* pitfall 7: after reset PINC reads 0, i.e. "all ready" */
-    /* first data after the power-up settling time (4 periods) */
-    schedule_conversions(4 * chips[0].period);
+    schedule_conversions();
     set_temperature_sensor();
 
     uart_setup();

@@ -164,9 +164,36 @@ static uint8_t fk_calib_write(void *c, const uint8_t *blob, uint8_t len)
     return WIRE_ST_OK;
 }
 
+/* the health figures of the golden vector "stats" */
+static void fk_stats(void *c, wire_stats_t *s)
+{
+    static const wire_chip_stats_t chips[4] = {
+        {91, 989011, 2, 0}, {92, 1000000, 0, 0}, {0, 0, 0, 1}, {65536, 712000000, 65535, 65535}};
+    s->t_us = 1000000;
+    s->frames_dropped = 3, s->uart_rx_errors = 1, s->uart_rx_overflows = 2;
+    s->cmd_crc_failures = 4, s->cmd_bytes_skipped = 5;
+    s->flags = ((fake_t *)c)->streaming ? 1 : 0;
+    memcpy(s->chip, chips, sizeof chips);
+}
+
 static fake_t fake;
 static const cmd_board_t board = {&fake, fk_streaming, fk_start, fk_stop, fk_hello,
-                                  fk_calib_read, fk_calib_write};
+                                  fk_calib_read, fk_calib_write, fk_stats};
+
+/* comma-separated decimals of key into out[4]; 1 when present */
+static int field4(const vector_t *v, const char *key, long out[4])
+{
+    char buf[128];
+    if (!field(v, key, buf, sizeof buf))
+        return 0;
+    char *p = buf;
+    for (int k = 0; k < 4; k++) {
+        out[k] = strtol(p, &p, 10);
+        if (*p == ',')
+            p++;
+    }
+    return 1;
+}
 
 static void fake_reset(void)
 {
@@ -208,8 +235,13 @@ static void test_golden_encode(void)
         uint8_t pl[WIRE_MAX_PAYLOAD];
         int n = -1;
         long type = fnum(v, "type");
+        long ver = fnum(v, "ver") < 0 ? WIRE_VERSION : fnum(v, "ver");
         char buf[256];
-        if (type == WIRE_T_SAMPLE) {
+        if (ver != WIRE_VERSION) {
+            /* an older version's packet: only the envelope is checked below */
+            n = v->nbytes;
+            memcpy(out, v->bytes, (size_t)n);
+        } else if (type == WIRE_T_SAMPLE) {
             int32_t raw[4];
             field(v, "raw", buf, sizeof buf);
             char *p = buf;
@@ -218,8 +250,13 @@ static void test_golden_encode(void)
                 if (*p == ',')
                     p++;
             }
+            long a[4];
+            uint16_t age[4];
+            CHECK(field4(v, "age_us", a), "%s: has age_us", v->name);
+            for (int k = 0; k < 4; k++)
+                age[k] = (uint16_t)a[k];
             wire_sample_payload(pl, (uint16_t)fnum(v, "seq"), (uint32_t)strtoul(strstr(v->fields, "t_us=") + 5, NULL, 10),
-                                raw, (uint16_t)fnum(v, "status"));
+                                raw, (uint16_t)fnum(v, "status"), age);
             n = wire_encode(out, WIRE_T_SAMPLE, pl, WIRE_SAMPLE_PAYLOAD_LEN);
         } else if (type == WIRE_T_HELLO) {
             wire_hello_t h;
@@ -231,9 +268,27 @@ static void test_golden_encode(void)
             parse_hex_bytes(buf, h.board_id, 8);
             h.rate_mhz = (uint32_t)fnum(v, "rate_mhz");
             h.flags = (uint8_t)fnum(v, "flags");
-            CHECK(fnum(v, "cells") == 4 && fnum(v, "adc") == 1 && fnum(v, "wire") == 1, "%s: constants", v->name);
+            CHECK(fnum(v, "cells") == 4 && fnum(v, "adc") == 1 && fnum(v, "wire") == WIRE_VERSION, "%s: constants", v->name);
             wire_hello_payload(pl, &h);
             n = wire_encode(out, WIRE_T_HELLO, pl, WIRE_HELLO_PAYLOAD_LEN);
+        } else if (type == WIRE_T_STATS) {
+            wire_stats_t st;
+            long per[4], span[4], sk[4], to[4];
+            CHECK(field4(v, "periods", per) && field4(v, "span_us", span) && field4(v, "skipped", sk) &&
+                      field4(v, "timeouts", to), "%s: per-chip fields", v->name);
+            st.t_us = (uint32_t)fnum(v, "t_us");
+            st.frames_dropped = (uint16_t)fnum(v, "frames_dropped");
+            st.uart_rx_errors = (uint16_t)fnum(v, "uart_rx_errors");
+            st.uart_rx_overflows = (uint16_t)fnum(v, "uart_rx_overflows");
+            st.cmd_crc_failures = (uint16_t)fnum(v, "cmd_crc_failures");
+            st.cmd_bytes_skipped = (uint16_t)fnum(v, "cmd_bytes_skipped");
+            st.flags = (uint8_t)fnum(v, "flags");
+            for (int k = 0; k < 4; k++) {
+                st.chip[k].periods = (uint32_t)per[k], st.chip[k].span_us = (uint32_t)span[k];
+                st.chip[k].skipped = (uint16_t)sk[k], st.chip[k].timeouts = (uint16_t)to[k];
+            }
+            wire_stats_payload(pl, &st);
+            n = wire_encode(out, WIRE_T_STATS, pl, WIRE_STATS_PAYLOAD_LEN);
         } else if (type == WIRE_T_ACK) {
             pl[0] = (uint8_t)fnum(v, "command");
             pl[1] = (uint8_t)fnum(v, "status");
@@ -255,10 +310,14 @@ static void test_golden_encode(void)
 
         wire_packet_t pkt;
         CHECK(parse_one(v->bytes, v->nbytes, &pkt), "%s: parses as exactly one packet", v->name);
-        CHECK(pkt.type == type && pkt.ver == 1 && pkt.len == v->nbytes - 7, "%s: parsed header", v->name);
+        CHECK(pkt.type == type && pkt.ver == ver && pkt.len == v->nbytes - 7, "%s: parsed header", v->name);
         if (type == WIRE_T_SAMPLE) {
+            long a[4];
+            field4(v, "age_us", a);
             CHECK(wire_get_u16(pkt.payload) == fnum(v, "seq"), "%s: seq decodes", v->name);
             CHECK(wire_get_u16(pkt.payload + 18) == fnum(v, "status"), "%s: status decodes", v->name);
+            CHECK(wire_get_u16(pkt.payload + 20) == a[0] && wire_get_u16(pkt.payload + 26) == a[3],
+                  "%s: ages decode", v->name);
         }
     }
 }
@@ -274,6 +333,7 @@ static void test_golden_commands(void)
         {"cmd_start", "ack_start", 0},
         {"cmd_calib_read", "calib_data", 1},
         {"cmd_calib_read", "calib_empty", 0},
+        {"cmd_stats", "stats", 0},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         const vector_t *c = find_vector(pairs[i].cmd), *r = find_vector(pairs[i].reply);
@@ -283,7 +343,8 @@ static void test_golden_commands(void)
         fake_reset();
         uint8_t id[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF};
         memcpy(fake.id, id, 8);
-        fake.fw[0] = 1;
+        fake.fw[0] = 1, fake.fw[1] = 1;
+        fake.streaming = strcmp(pairs[i].reply, "stats") == 0; /* STATS is allowed while streaming */
         if (pairs[i].stored_blob) {
             uint8_t blob[8] = {1, 2, 3, 4, 5, 6, 7, 8};
             store_calib_encode(fake.eeprom, blob, 8);
@@ -357,7 +418,8 @@ static void test_concat_chunking(void)
     int ok_all = 1;
     /* push the stream in chunks of every size the parser's buffer holds beside a
      * complete packet (the firmware pushes one byte at a time, then drains) */
-    for (int chunk = 1; chunk <= (int)WIRE_MAX_PACKET - 27; chunk++) {
+    /* (a partial STATS packet, 70 bytes, plus the chunk must fit in the buffer) */
+    for (int chunk = 1; chunk <= (int)(WIRE_MAX_PACKET - (WIRE_HEADER_LEN + WIRE_STATS_PAYLOAD_LEN + WIRE_CRC_LEN - 1)); chunk++) {
         wire_parser_t p;
         wire_packet_t pkt;
         wire_parser_init(&p);
@@ -451,7 +513,7 @@ static void test_parser_resync(void)
 
 static void test_commands_errors(void)
 {
-    wire_packet_t pkt = {1, 0x99, 0, {0}};
+    wire_packet_t pkt = {WIRE_VERSION, 0x99, 0, {0}};
     uint8_t out[CMD_REPLY_MAX];
     fake_reset();
     uint8_t n = cmd_handle(&board, &pkt, out);
@@ -462,10 +524,15 @@ static void test_commands_errors(void)
     pkt.type = WIRE_C_CALIB_WRITE, pkt.len = 65;
     n = cmd_handle(&board, &pkt, out);
     CHECK(n == 9 && out[6] == WIRE_ST_BAD_LENGTH, "65-byte blob -> status 2");
-    pkt.ver = 2, pkt.type = WIRE_C_IDENTIFY, pkt.len = 0;
+    pkt.ver = 1, pkt.type = WIRE_C_IDENTIFY, pkt.len = 0;
     n = cmd_handle(&board, &pkt, out);
-    CHECK(n == 9 && out[5] == 0x81 && out[6] == WIRE_ST_BAD_VERSION, "wire version 2 -> status 5");
-    pkt.ver = 1, pkt.type = WIRE_T_SAMPLE;
+    CHECK(n == 9 && out[2] == WIRE_VERSION && out[5] == 0x81 && out[6] == WIRE_ST_BAD_VERSION,
+          "wire version 1 command -> status 5");
+    pkt.ver = WIRE_VERSION, pkt.type = WIRE_C_STATS, pkt.len = 1;
+    n = cmd_handle(&board, &pkt, out);
+    CHECK(n == 9 && out[5] == WIRE_C_STATS && out[6] == WIRE_ST_BAD_LENGTH, "STATS with payload -> status 2");
+    pkt.len = 0;
+    pkt.ver = WIRE_VERSION, pkt.type = WIRE_T_SAMPLE;
     CHECK(cmd_handle(&board, &pkt, out) == 0, "board->host packet echoed back is not answered");
     pkt.type = WIRE_C_START, pkt.len = 0;
     cmd_handle(&board, &pkt, out);
@@ -535,12 +602,17 @@ static void test_sample_status(void)
     int32_t raw[4] = {0, 8388607, -8388608, -5};
     CHECK(wire_sample_status(raw, 0, 0) == 0x0220, "saturation bits from full-scale values");
     CHECK(wire_sample_status(raw, 0x9, 0x8) == (0x0220 | 0x0001 | 0x5000), "not-ready and timed-out bits");
-    uint8_t pl[20];
+    uint8_t pl[WIRE_SAMPLE_PAYLOAD_LEN];
     int32_t back[4] = {123456, -654321, 2, -3};
-    wire_sample_payload(pl, 7, 0xDEADBEEF, back, 0x1234);
+    uint16_t age[4] = {0, 1, 10870, 65535};
+    wire_sample_payload(pl, 7, 0xDEADBEEF, back, 0x1234, age);
     CHECK(wire_get_i24(pl + 6) == 123456 && wire_get_i24(pl + 9) == -654321 && wire_get_i24(pl + 15) == -3 &&
-              wire_get_u32(pl + 2) == 0xDEADBEEF,
-          "int24 and u32 round trip");
+              wire_get_u32(pl + 2) == 0xDEADBEEF && wire_get_u16(pl + 24) == 10870,
+          "int24, u32 and age round trip");
+    CHECK(wire_age_us(1000, 990) == 10 && wire_age_us(5, 0xFFFFFFF0u) == 21, "age across the clock wrap");
+    CHECK(wire_age_us(100000, 0) == WIRE_AGE_UNKNOWN && wire_age_us(65535, 0) == WIRE_AGE_UNKNOWN &&
+              wire_age_us(65534, 0) == 65534,
+          "age saturates at 65535");
 }
 
 int main(int argc, char **argv)

@@ -93,7 +93,7 @@ class Decoder:
         h = cand[has_hdr]
         ver = buf[h + 2]
         ln = buf[h + 4].astype(np.int64)
-        bad_hdr = (ver != wire.WIRE_VERSION) | (ln > wire.MAX_PAYLOAD)
+        bad_hdr = ~np.isin(ver, wire.KNOWN_VERSIONS) | (ln > wire.MAX_PAYLOAD)
         e = h + wire.HEADER_LEN + ln + wire.CRC_LEN
         complete = e <= n
         idx_hdr = np.flatnonzero(has_hdr)
@@ -160,7 +160,7 @@ class Decoder:
         if not len(bad):
             return
         has_hdr = bad + wire.HEADER_LEN <= buf.shape[0]
-        ver_bad = has_hdr & (buf[np.minimum(bad + 2, buf.shape[0] - 1)] != wire.WIRE_VERSION)
+        ver_bad = has_hdr & ~np.isin(buf[np.minimum(bad + 2, buf.shape[0] - 1)], wire.KNOWN_VERSIONS)
         len_bad = has_hdr & ~ver_bad & (buf[np.minimum(bad + 4, buf.shape[0] - 1)] > wire.MAX_PAYLOAD)
         self.stats.version_mismatches += int(np.sum(ver_bad))
         self.stats.crc_failures += int(np.sum(has_hdr & ~ver_bad & ~len_bad))
@@ -170,7 +170,10 @@ class Decoder:
             return FrameBatch.empty()
         types = buf[starts + 3]
         lens = buf[starts + 4]
-        is_sample = (types == wire.T_SAMPLE) & (lens == wire.SAMPLE_PAYLOAD_LEN)
+        vers = buf[starts + 2]
+        is_v2 = (vers == wire.WIRE_VERSION) & (lens == wire.SAMPLE_PAYLOAD_LEN)
+        is_v1 = (vers == 1) & (lens == wire.V1_SAMPLE_PAYLOAD_LEN)
+        is_sample = (types == wire.T_SAMPLE) & (is_v2 | is_v1)
         other = starts[~is_sample]
         for s in other.tolist():  # rare: replies to commands
             L = int(buf[s + 4])
@@ -179,7 +182,9 @@ class Decoder:
         s = starts[is_sample]
         if not len(s):
             return FrameBatch.empty()
-        p = buf[s[:, None] + 5 + np.arange(wire.SAMPLE_PAYLOAD_LEN)].astype(np.uint32)
+        # v1 samples are 8 bytes shorter: read within the buffer, their ages are unknown
+        idx = np.minimum(s[:, None] + 5 + np.arange(wire.SAMPLE_PAYLOAD_LEN), buf.shape[0] - 1)
+        p = buf[idx].astype(np.uint32)
         seq = (p[:, 0] | (p[:, 1] << 8)).astype(np.uint16)
         t_us = (p[:, 2] | (p[:, 3] << 8) | (p[:, 4] << 16) | (p[:, 5] << 24)).astype(np.uint32)
         raw = np.empty((len(s), wire.N_CELLS), dtype=np.int32)
@@ -188,9 +193,11 @@ class Decoder:
             v = (p[:, b] | (p[:, b + 1] << 8) | (p[:, b + 2] << 16)).astype(np.int32)
             raw[:, c] = np.where(v & 0x800000, v - 0x1000000, v)
         status = (p[:, 18] | (p[:, 19] << 8)).astype(np.uint16)
-        return self._sequence(seq, t_us, raw, status, host_t_s)
+        age = (p[:, 20:28:2] | (p[:, 21:28:2] << 8)).astype(np.uint16)
+        age[is_v1[is_sample]] = wire.AGE_UNKNOWN
+        return self._sequence(seq, t_us, raw, status, host_t_s, age)
 
-    def _sequence(self, seq, t_us, raw, status, host_t_s) -> FrameBatch:
+    def _sequence(self, seq, t_us, raw, status, host_t_s, age=None) -> FrameBatch:
         """Drop duplicates, count lost frames and resets, unwrap the board clock."""
         n = len(seq)
         prev_seq = np.empty(n, dtype=np.int64)
@@ -235,7 +242,8 @@ class Decoder:
         k = int(keep.sum())
         self.stats.frames_decoded += k
         host = np.full(k, np.nan if host_t_s is None else host_t_s, dtype=np.float64)
-        return FrameBatch(seq[keep], t_us[keep], t_unwrapped[keep] / 1e6, host, raw[keep], status[keep])
+        return FrameBatch(seq[keep], t_us[keep], t_unwrapped[keep] / 1e6, host, raw[keep], status[keep],
+                          None if age is None else age[keep])
 
 
 def _cat(parts, dtype):

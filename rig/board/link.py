@@ -137,6 +137,14 @@ class BoardLink:
             raise BoardError(f"port {self.url}: calibration read failed: {wire.STATUS_NAMES.get(payload[0], payload[0])}")
         return bytes(payload[1:])
 
+    def read_stats(self) -> wire.Stats:
+        """The board's health counters and each chip's measured rate (STATS, wire v2)."""
+        payload = self._request(wire.C_STATS, b"", {wire.T_STATS})[1]
+        try:
+            return wire.Stats.from_payload(payload)
+        except ValueError as e:
+            raise BoardError(f"port {self.url}: malformed STATS from the board: {e}") from None
+
     def write_calibration_blob(self, blob: bytes) -> None:
         if len(blob) > wire.CALIB_BLOB_MAX:
             raise BoardError(f"calibration blob of {len(blob)} bytes exceeds the board's {wire.CALIB_BLOB_MAX}")

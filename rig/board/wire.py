@@ -17,7 +17,11 @@ import struct
 from dataclasses import dataclass
 
 SYNC = b"\xA5\x5A"
-WIRE_VERSION = 1
+WIRE_VERSION = 2
+# Envelopes the decoder accepts: version 1 boards are decoded far enough to be refused with a
+# clear message (their HELLO names version 1; their SAMPLEs carry no cell ages).
+KNOWN_VERSIONS = (1, 2)
+V1_SAMPLE_PAYLOAD_LEN = 20
 HEADER_LEN = 5  # sync(2) + ver + type + len
 CRC_LEN = 2
 MAX_PAYLOAD = 96
@@ -27,6 +31,7 @@ T_SAMPLE = 0x01
 T_HELLO = 0x02
 T_ACK = 0x03
 T_CALIB = 0x04
+T_STATS = 0x05
 
 # Host -> board commands.
 C_IDENTIFY = 0x81
@@ -34,6 +39,7 @@ C_START = 0x82
 C_STOP = 0x83
 C_CALIB_READ = 0x84
 C_CALIB_WRITE = 0x85
+C_STATS = 0x86
 
 COMMAND_NAMES = {
     C_IDENTIFY: "identify",
@@ -41,6 +47,7 @@ COMMAND_NAMES = {
     C_STOP: "stop",
     C_CALIB_READ: "calib-read",
     C_CALIB_WRITE: "calib-write",
+    C_STATS: "stats",
 }
 
 # ACK / CALIB status codes.
@@ -67,9 +74,11 @@ CELL_TIMED_OUT = 0x4  # chip did not signal data-ready within the timeout (missi
 
 N_CELLS = 4
 CELL_NAMES = ("front_left", "front_right", "back_left", "back_right")
-SAMPLE_PAYLOAD_LEN = 20  # seq u16, t_us u32, 4 x int24, status u16
-SAMPLE_PACKET_LEN = HEADER_LEN + SAMPLE_PAYLOAD_LEN + CRC_LEN  # 27 bytes
+SAMPLE_PAYLOAD_LEN = 28  # seq u16, t_us u32, 4 x int24, status u16, 4 x age u16
+SAMPLE_PACKET_LEN = HEADER_LEN + SAMPLE_PAYLOAD_LEN + CRC_LEN  # 35 bytes
 HELLO_PAYLOAD_LEN = 20
+STATS_PAYLOAD_LEN = 64
+AGE_UNKNOWN = 0xFFFF  # a cell's age of 65535 us or more (or no conversion yet)
 CALIB_BLOB_MAX = 64
 INT24_MAX = 0x7FFFFF
 INT24_MIN = -0x800000
@@ -96,17 +105,21 @@ def _int24(v: int) -> bytes:
     return (v & 0xFFFFFF).to_bytes(3, "little")
 
 
-def sample_payload(seq: int, t_us: int, raw: tuple[int, int, int, int] | list[int], status: int = 0) -> bytes:
+def sample_payload(seq: int, t_us: int, raw: tuple[int, int, int, int] | list[int], status: int = 0,
+                   age_us=(0, 0, 0, 0)) -> bytes:
+    """SAMPLE payload; ``age_us[i]``: how long before ``t_us`` cell i's conversion was ready."""
     return (
         struct.pack("<HI", seq & 0xFFFF, t_us & 0xFFFFFFFF)
         + b"".join(_int24(int(v)) for v in raw)
         + struct.pack("<H", status & 0xFFFF)
+        + struct.pack("<4H", *(min(max(int(a), 0), AGE_UNKNOWN) for a in age_us))
     )
 
 
-def sample_packet(seq: int, t_us: int, raw, status: int = 0) -> bytes:
-    """One SAMPLE packet: sequence number, board time (us, wrapping), four raw counts."""
-    return packet(T_SAMPLE, sample_payload(seq, t_us, raw, status))
+def sample_packet(seq: int, t_us: int, raw, status: int = 0, age_us=(0, 0, 0, 0)) -> bytes:
+    """One SAMPLE packet: sequence number, board time (us, wrapping), four raw counts and
+    each cell's age (us before ``t_us`` its conversion became ready)."""
+    return packet(T_SAMPLE, sample_payload(seq, t_us, raw, status, age_us))
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,55 @@ class Hello:
             raise ValueError(f"HELLO payload is {len(p)} bytes, expected {HELLO_PAYLOAD_LEN}")
         cells, rate, adc, flags = struct.unpack_from("<BIBB", p, 12)
         return cls(p[0], (p[1], p[2], p[3]), bytes(p[4:12]), cells, rate, adc, flags)
+
+
+@dataclass(frozen=True)
+class ChipStats:
+    """One HX711's health: its measured conversion rate and what went wrong with it."""
+
+    periods: int   # whole conversion periods counted between the first and last ready edge
+    span_us: int   # time between those edges (since the last START)
+    skipped: int   # conversions replaced by a newer one before they were read
+    timeouts: int  # times the chip was marked timed out
+
+    @property
+    def rate_hz(self) -> float:
+        """Measured conversion rate (nan before two ready edges were seen)."""
+        return self.periods * 1e6 / self.span_us if self.periods and self.span_us else float("nan")
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The board's health counters (STATS packet, the answer to the STATS command).
+
+    Board counters saturate at their maximum; chip rates are measured since the last START.
+    """
+
+    t_us: int
+    frames_dropped: int      # samples the board could not queue (transmit buffer full)
+    uart_rx_errors: int      # framing errors and hardware overruns on the board's receiver
+    uart_rx_overflows: int   # received bytes lost because the board's receive ring was full
+    cmd_crc_failures: int    # command packets the board rejected by their CRC
+    cmd_bytes_skipped: int   # bytes the board's command parser discarded
+    flags: int               # bit 0: streaming now
+    chips: tuple[ChipStats, ChipStats, ChipStats, ChipStats]
+
+    _HEAD = struct.Struct("<IHHHHHBB")
+    _CHIP = struct.Struct("<IIHH")
+
+    def payload(self) -> bytes:
+        return self._HEAD.pack(self.t_us & 0xFFFFFFFF, self.frames_dropped, self.uart_rx_errors,
+                               self.uart_rx_overflows, self.cmd_crc_failures, self.cmd_bytes_skipped,
+                               self.flags, 0) + b"".join(
+            self._CHIP.pack(c.periods, c.span_us, c.skipped, c.timeouts) for c in self.chips)
+
+    @classmethod
+    def from_payload(cls, p: bytes) -> "Stats":
+        if len(p) != STATS_PAYLOAD_LEN:
+            raise ValueError(f"STATS payload is {len(p)} bytes, expected {STATS_PAYLOAD_LEN}")
+        head = cls._HEAD.unpack_from(p, 0)
+        chips = tuple(ChipStats(*cls._CHIP.unpack_from(p, 16 + 12 * i)) for i in range(N_CELLS))
+        return cls(*head[:7], chips)
 
 
 def ack_payload(command: int, status: int = ST_OK) -> bytes:
@@ -212,8 +274,12 @@ def crc16_rows(rows: "np.ndarray") -> "np.ndarray":
     return crc
 
 
-def sample_packets(seq, t_us, raw, status) -> bytes:
-    """Many SAMPLE packets at once (vectorised); the same bytes as ``sample_packet``."""
+def sample_packets(seq, t_us, raw, status, age_us=None) -> bytes:
+    """Many SAMPLE packets at once (vectorised); the same bytes as ``sample_packet``.
+
+    ``age_us``: (n, 4) microseconds each cell's conversion is older than ``t_us`` (saturated
+    at ``AGE_UNKNOWN``); None = 0.
+    """
     import numpy as np
 
     seq = np.asarray(seq, dtype=np.int64)
@@ -235,6 +301,10 @@ def sample_packets(seq, t_us, raw, status) -> bytes:
             out[:, 11 + 3 * c + k] = (r[:, c] >> (8 * k)) & 0xFF
     st = np.asarray(status, dtype=np.int64) & 0xFFFF
     out[:, 23], out[:, 24] = st & 0xFF, st >> 8
-    crc = crc16_rows(out[:, 2:25]).astype(np.int64)
-    out[:, 25], out[:, 26] = crc & 0xFF, crc >> 8
+    if age_us is not None:
+        a = np.clip(np.asarray(age_us, dtype=np.int64).reshape(n, N_CELLS), 0, AGE_UNKNOWN)
+        for c in range(N_CELLS):
+            out[:, 25 + 2 * c], out[:, 26 + 2 * c] = a[:, c] & 0xFF, a[:, c] >> 8
+    crc = crc16_rows(out[:, 2:33]).astype(np.int64)
+    out[:, 33], out[:, 34] = crc & 0xFF, crc >> 8
     return out.tobytes()

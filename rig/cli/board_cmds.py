@@ -47,8 +47,9 @@ def ports(probe_all):
 def info(port, measure_s):
     """Identify the board: id, firmware, wire version, cells, rate, ADC, stored calibration.
 
-    With --measure-s it also streams briefly and shows the measured sample rate and each
-    cell's raw reading and status.
+    With --measure-s it also streams briefly and shows the measured frame rate, each cell's
+    raw reading and status, each HX711's own conversion rate and how far apart the four cells
+    of a frame were sampled, and the board's health counters (STATS).
     """
     with open_board(port) as link:
         h = link.hello
@@ -75,4 +76,29 @@ def info(port, measure_s):
             col = frames.raw[:, c]
             notes = [n for b, n in ((wire.CELL_TIMED_OUT, "TIMED OUT"), (wire.CELL_SATURATED, "SATURATED"), (wire.CELL_NOT_READY, "not ready")) if flags[b][c]]
             click.echo(f"cell {c} {name:<12} raw mean {col.mean():>12.0f}  sd {col.std():>8.1f} counts  {' '.join(notes)}")
+        _show_health(link.read_stats(), frames, h.rate_hz)
         click.echo(f"link:             {link.stats.summary()}")
+
+
+def _show_health(st: wire.Stats, frames, nominal_hz: float) -> None:
+    """Each chip's measured conversion rate, the cells' skew within a frame, board counters."""
+    rates = [c.rate_hz for c in st.chips]
+    click.echo("chip rates:       " + "  ".join(
+        f"{n.replace('_', '-')} {r:.2f} Hz" if r == r else f"{n.replace('_', '-')} -" for n, r in zip(wire.CELL_NAMES, rates)))
+    skipped = [c.skipped for c in st.chips]
+    timeouts = [c.timeouts for c in st.chips]
+    click.echo(f"chip health:      conversions skipped {skipped}, timeouts {timeouts} (since START)")
+    known = frames.age_us != wire.AGE_UNKNOWN
+    rows = known.all(axis=1)
+    if rows.any():
+        ages = frames.age_us[rows].astype(np.int64)
+        spread = (ages.max(axis=1) - ages.min(axis=1)) / 1e3
+        click.echo(f"cell skew:        newest-oldest cell in a frame mean {spread.mean():.1f} ms, "
+                   f"max {spread.max():.1f} ms (aligned on the host)")
+    live = [r for r in rates if r == r]
+    if live and max(live) < 0.3 * nominal_hz:
+        click.echo(f"WARNING: the chips convert at ~{np.mean(live):.1f} Hz, not ~{nominal_hz:g}+: "
+                   "is the HX711 modules' RATE pin tied low (10 SPS)?")
+    click.echo(f"board counters:   frames dropped {st.frames_dropped}, UART receive errors {st.uart_rx_errors}, "
+               f"receive overflows {st.uart_rx_overflows}, command CRC failures {st.cmd_crc_failures}, "
+               f"command bytes skipped {st.cmd_bytes_skipped}")

@@ -76,6 +76,8 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
                 "calibration_id": cal.id,
                 "calibration_hash": cal.hash,
                 "cell_positions_mm": " ".join(f"{x:g},{y:g}" for x, y in cal.positions_mm),
+                "cells_aligned": "forces and COP use each cell's counts interpolated to t_s from its own "
+                                 "sample instant (wire v2 cell ages); raw_* are as read (by corner)",
             })
         writer = stream_writer_for(out_path)(out_path, header, cal,
                                              TARE_WINDOW_S if (tare and cal is not None) else 0.0)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rig.calibration.align import StreamAligner
 from rig.errors import RigError
 from rig.frames import FrameBatch
 
@@ -27,6 +28,9 @@ class CsvTraceWriter:
         self.rows = 0
         self._t0: float | None = None
         self._pending: list[FrameBatch] = []  # held until the tare window is complete
+        # forces and COP from the four cells put on the frame instants (wire v2 cell ages);
+        # the newest frame waits for its successor (rig.calibration.align)
+        self._aligner = StreamAligner() if calibration is not None else None
         try:
             self._f = open(path, "w", encoding="ascii", newline="\n")
         except OSError as e:
@@ -61,7 +65,15 @@ class CsvTraceWriter:
         self._f.write(f"# tare: offsets from the first {self.tare_s:g} s (board assumed empty)\n")
         self.tare_s = 0.0
 
-    def _write_rows(self, batch: FrameBatch) -> None:
+    def _write_rows(self, batch: FrameBatch, final: bool = False) -> None:
+        counts = None
+        if self._aligner is not None:
+            batch, counts = self._aligner.push(batch)
+            if final:
+                tail, tail_counts = self._aligner.flush()
+                batch, counts = FrameBatch.concat([batch, tail]), np.concatenate([counts, tail_counts])
+        if not len(batch):
+            return
         t = batch.t_s - self._t0
         host = batch.host_t_s - self._host0
         # cells by corner: through the calibration's channel map when there is one (a board
@@ -72,7 +84,7 @@ class CsvTraceWriter:
         if self.cal is not None:
             from rig.calibration.apply import forces_and_cop
 
-            c = forces_and_cop(self.cal, batch.raw)
+            c = forces_and_cop(self.cal, counts)
             cols += [*c.forces_n.T, c.fz_n, c.cop_x_mm, c.cop_y_mm]
             fmt += ["%.3f"] * 5 + ["%.3f", "%.3f"]
         arr = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])
@@ -88,11 +100,13 @@ class CsvTraceWriter:
 
     def flush_pending(self) -> None:
         """Write frames held for the tare window (a recording shorter than it)."""
+        held = FrameBatch.empty()
         if self._pending:
             held = FrameBatch.concat(self._pending)
             self._pending = []
             self._apply_tare(held)
-            self._write_rows(held)
+        if self._aligner is not None or len(held):
+            self._write_rows(held, final=True)
 
     def close(self, footer: dict) -> None:
         self.flush_pending()

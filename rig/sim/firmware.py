@@ -154,6 +154,13 @@ class FirmwareSim:
     def unstall(self, ch: int) -> None:
         self._send(f"unstall {_cell(ch)}")
 
+    def send_wave(self, t_s, counts) -> None:
+        """Append rows to the chips' value table: chip i converts ``counts[:, i]`` interpolated
+        at its own conversion instants (simulated seconds since the harness started)."""
+        lines = "\n".join(f"wave {t:.6f} {a:.1f} {b:.1f} {c:.1f} {d:.1f}" for t, (a, b, c, d) in zip(t_s, counts))
+        if lines:
+            self._send(lines)
+
     def reset(self) -> None:
         """Reset the simulated MCU (as a DTR pulse or power glitch would); EEPROM survives."""
         self._send("reset")
@@ -228,16 +235,18 @@ def _last_json(lines: list[str]) -> dict | None:
 class WorldFeed:
     """The Python simulated world (a person, loads, a replay) standing on the simulated firmware.
 
-    Every ``period_s`` of wall time (the harness runs in real time) the forces of the
-    ``sim://`` URL's scene at that moment go through the board model of the URL's seed (cell
-    gains, offsets, noise, wiring faults) and are sent to the four emulated HX711 chips as raw
-    counts, so the firmware converts what the athlete does. The firmware sets the sample
-    times; the feed sets the values the chips hold, updated at 200 Hz (finer than the HX711's
-    80 Hz). Options that belong to the pure-Python link (speed, corrupt, drop, disconnect_s,
-    reset_s) do not apply to the firmware and are refused.
+    The forces of the ``sim://`` URL's scene go through the board model of the URL's seed (cell
+    gains, offsets, noise, wiring faults) and are sent to the harness as a table of raw counts
+    against simulated time, every ``period_s`` (200 Hz), ``LEAD_S`` ahead of the harness's
+    clock (real time: simulated seconds = wall seconds since start). Each emulated HX711 takes
+    its value interpolated at its own conversion instant, so the firmware converts what the
+    athlete does at the exact moment, whatever the host's scheduling. Options that belong to
+    the pure-Python link (speed, corrupt, drop, disconnect_s, reset_s) do not apply to the
+    firmware and are refused.
     """
 
     NOT_FOR_FIRMWARE = ("speed", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz")
+    LEAD_S = 1.0
 
     def __init__(self, sim: "FirmwareSim", url: str, period_s: float = 0.005):
         from urllib.parse import parse_qs, urlsplit
@@ -272,17 +281,21 @@ class WorldFeed:
     def _run(self) -> None:
         np = self.np
         k = 0
+        t_next = 0.0
         while not self.stop_event.is_set() and self.sim.running:
-            t = time.monotonic() - self.t0
-            forces = self.scene.forces_n(np.array([t]))
-            raw, _ = self.model.counts(forces, np.array([t]), np.array([k]))
-            try:
-                self.sim.set_raw(raw[0].tolist())
-            except PortError:
-                return
-            self.sent += 1
-            k += 1
-            self.stop_event.wait(self.period_s)
+            horizon = time.monotonic() - self.t0 + self.LEAD_S
+            while t_next < horizon:  # in steps the scene can take (it keeps bounded windows)
+                t = t_next + self.period_s * np.arange(max(1, int(min(0.5, horizon - t_next) / self.period_s)))
+                forces = self.scene.forces_n(t)
+                raw, _ = self.model.counts(forces, t, k + np.arange(len(t)))
+                try:
+                    self.sim.send_wave(t, raw)
+                except PortError:
+                    return
+                self.sent += len(t)
+                k += len(t)
+                t_next = float(t[-1]) + self.period_s
+            self.stop_event.wait(0.1)
 
     def stop(self) -> None:
         self.stop_event.set()

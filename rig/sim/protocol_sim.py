@@ -9,6 +9,7 @@ streams twenty board seconds per wall second while every timestamp stays true.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -19,7 +20,7 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException, Tim
 
 from rig.board import wire
 from rig.board.decoder import Decoder
-from rig.sim.board import BOARD_OPTIONS, SimBoardModel, TIMER_TICK_US, _float_opt
+from rig.sim.board import BOARD_OPTIONS, FrameTimer, SimBoardModel, TIMER_TICK_US, _float_opt, sample_frames
 
 BOOT_HELLO_DELAY_S = 0.02
 MAX_CHUNK_S = 0.5  # simulate at most this much board time per step (bounds memory per step)
@@ -75,7 +76,7 @@ class SimBoard:
         self.hello_due_s: float | None = BOOT_HELLO_DELAY_S
         self.streaming = False
         self.seq = 0
-        self.next_k = 0             # next ADC conversion index to turn into a frame
+        self.timer: FrameTimer | None = None  # the firmware's read loop, from START on
         self.blob: bytes | None = None  # EEPROM calibration blob (survives resets)
         self.unplugged = False
         self._cmd_decoder = Decoder()
@@ -109,23 +110,20 @@ class SimBoard:
         self.hello_due_s = self.world_s + BOOT_HELLO_DELAY_S
 
     def _emit_samples(self, until_s: float) -> None:
-        if not self.streaming:
-            # the ADCs free-run: skip conversions nobody asked for
-            self.next_k = max(self.next_k, int(np.floor((until_s - self.model.phase_s) / self.model.period_s)) + 1)
+        if not self.streaming or self.timer is None:
+            return  # the ADCs free-run; nobody reads them
+        fr = self.timer.until(until_s)
+        n = len(fr.read_s)
+        if not n:
             return
-        last_k = int(np.floor((until_s - self.model.phase_s) / self.model.period_s))
-        if self.model.sample_times_s(last_k) >= until_s:
-            last_k -= 1
-        if last_k < self.next_k:
-            return
-        k = np.arange(self.next_k, last_k + 1, dtype=np.int64)
-        t = self.model.sample_times_s(k)
-        forces = self.scene.forces_n(t)
-        raw, status = self.model.counts(forces, t, k)
-        seq = (self.seq + np.arange(len(k))) & 0xFFFF
-        self._send(wire.sample_packets(seq, self.clock_us(t), raw, status))
-        self.seq = (self.seq + len(k)) & 0xFFFF
-        self.next_k = last_k + 1
+        raw, status, _ = sample_frames(self.model, fr, self.scene.forces_n)
+        t_us = self.clock_us(fr.read_s)
+        known = ~np.isnan(fr.conv_s)
+        ready_us = self.clock_us(np.where(known, fr.conv_s, fr.read_s[:, None]))
+        age = np.where(known, np.minimum(t_us[:, None] - ready_us, wire.AGE_UNKNOWN), wire.AGE_UNKNOWN)
+        seq = (self.seq + np.arange(n)) & 0xFFFF
+        self._send(wire.sample_packets(seq, t_us, raw, status, age))
+        self.seq = (self.seq + n) & 0xFFFF
 
     def _send(self, data: bytes) -> None:
         if self.drop_p or self.corrupt_p:
@@ -158,7 +156,7 @@ class SimBoard:
         elif cmd == wire.C_START:
             self.seq = 0
             self.streaming = True
-            self.next_k = int(np.floor((self.world_s - self.model.phase_s) / self.model.period_s)) + 1
+            self.timer = FrameTimer(self.model, self.world_s)
             ack(wire.ST_OK)
         elif cmd == wire.C_STOP:
             self.streaming = False
@@ -168,6 +166,12 @@ class SimBoard:
                 self._send(wire.packet(wire.T_CALIB, wire.calib_payload(wire.ST_BLOB_INVALID)))
             else:
                 self._send(wire.packet(wire.T_CALIB, wire.calib_payload(wire.ST_OK, self.blob)))
+        elif cmd == wire.C_STATS:
+            timer = self.timer or FrameTimer(self.model, self.world_s)
+            st = timer.stats(self.world_s, self._cmd_decoder.stats.crc_failures,
+                             self._cmd_decoder.stats.bytes_skipped, self.streaming)
+            st = dataclasses.replace(st, t_us=int(self.clock_us(self.world_s)) & 0xFFFFFFFF)
+            self._send(wire.packet(wire.T_STATS, st.payload()))
         elif cmd == wire.C_CALIB_WRITE:
             if self.streaming:
                 ack(wire.ST_BUSY)

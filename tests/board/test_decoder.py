@@ -7,6 +7,7 @@ from rig.board.decoder import Decoder
 from rig.frames import FrameBatch
 
 PERIOD_US = 12500
+L = wire.SAMPLE_PACKET_LEN  # bytes per SAMPLE packet
 
 
 def make_frames(n, seq0=0, t0=1000, seed=0):
@@ -88,7 +89,7 @@ def test_bit_flips_are_rejected_and_counted_exactly(data):
 def test_garbage_between_frames_is_skipped_exactly(data):
     n = 20
     raw_bytes, seq, *_ = make_frames(n, seed=5)
-    frames = [raw_bytes[i * 27:(i + 1) * 27] for i in range(n)]
+    frames = [raw_bytes[i * L:(i + 1) * L] for i in range(n)]
     # garbage without the sync byte A5, so it cannot hide or forge a packet
     garbage = [data.draw(st.binary(max_size=30).map(lambda b: b.replace(b"\xa5", b"\x00"))) for _ in range(n)]
     stream = b"".join(g + f for g, f in zip(garbage, frames))
@@ -100,13 +101,13 @@ def test_garbage_between_frames_is_skipped_exactly(data):
     assert d.stats.crc_failures == 0
 
 
-@given(st.integers(1, 26))
+@given(st.integers(1, wire.SAMPLE_PACKET_LEN - 1))
 def test_truncated_tail_waits_then_completes(k):
     raw_bytes, *_ = make_frames(3)
     d = Decoder()
-    assert len(d.feed(raw_bytes[: 2 * 27 + k])) == 2
+    assert len(d.feed(raw_bytes[: 2 * L + k])) == 2
     assert d.pending_bytes == k
-    assert len(d.feed(raw_bytes[2 * 27 + k:])) == 1
+    assert len(d.feed(raw_bytes[2 * L + k:])) == 1
     assert d.stats.bytes_skipped == 0
 
 
@@ -122,7 +123,7 @@ def test_false_sync_inside_garbage_does_not_hide_a_frame():
 
 def test_sequence_wrap_and_lost_frames_across_wrap():
     data, *_ = make_frames(10, seq0=65530)
-    frames = [data[i * 27:(i + 1) * 27] for i in range(10)]
+    frames = [data[i * L:(i + 1) * L] for i in range(10)]
     d = Decoder()
     b = d.feed(b"".join(frames[:4] + frames[7:]))  # drops seq 65534, 65535, 0
     assert b.seq.tolist() == [65530, 65531, 65532, 65533, 1, 2, 3]
@@ -140,7 +141,7 @@ def test_timestamp_unwraps_across_2_32():
 def test_duplicates_are_dropped():
     data, *_ = make_frames(3)
     d = Decoder()
-    b = d.feed(data[:54] + data[27:54] + data[54:])
+    b = d.feed(data[:2 * L] + data[L:2 * L] + data[2 * L:])
     assert b.seq.tolist() == [0, 1, 2]
     assert d.stats.duplicates == 1 and d.stats.frames_lost == 0
 

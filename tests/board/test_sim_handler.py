@@ -78,9 +78,10 @@ def test_rate_sequence_and_timestamps_follow_the_board_clock():
     model = SimBoardModel(seed=2)
     assert np.all(np.diff(f.seq.astype(int)) == 1)
     dt = np.diff(f.t_s)
-    # the board runs at its own oscillator's rate, a little above nominal
-    assert abs(np.mean(dt) - model.period_s) < 5e-6
-    assert 80.0 <= 1 / np.mean(dt) <= 80 * 1.06 + 0.1
+    # each chip runs on its own oscillator, 14-17 % above nominal; the board reads when all
+    # four have a new conversion, so frames follow the slowest chip
+    assert abs(np.mean(dt) / model.chip_period_s.max() - 1) < 0.003
+    assert 86.0 <= 1 / np.mean(dt) <= 97.0
     assert c.d.stats.frames_lost == 0 and c.d.stats.crc_failures == 0
 
 
