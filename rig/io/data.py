@@ -15,6 +15,7 @@ import numpy as np
 
 from rig import __version__
 from rig.frames import FrameBatch
+from rig.calibration.align import align_counts
 from rig.calibration.apply import forces_and_cop
 from rig.calibration.record import from_record
 from rig.jsonable import jsonable as _jsonable
@@ -110,7 +111,8 @@ def trial_table(session: dict, trial: dict, frames: FrameBatch) -> dict[str, np.
     if tare is not None and len(tare) == 4:  # this trial was tared on its own empty-board window
         cal.offset_counts = np.asarray(tare, dtype=float)
         cal.needs_tare = False
-    c = forces_and_cop(cal, frames.raw, frames.t_s, COP_THRESHOLD_N)
+    # the cells put on the frame instants (wire v2 ages), as the runner and rig stream do
+    c = forces_and_cop(cal, align_counts(frames), frames.t_s, COP_THRESHOLD_N)
     forces, fz, x, y = c.forces_n, c.fz_n, c.cop_x_mm, c.cop_y_mm
     by_cell = cal.cell_counts(frames.raw)   # raw columns named by corner via the channel map
     w0, w1 = trial.get("window_s", (math.nan, math.nan))

@@ -27,6 +27,7 @@ import numpy as np
 from rig.engine import stance as stance_marks
 from rig.engine.aggregate import counted, trial_means
 from rig.frames import FrameBatch
+from rig.calibration.align import StreamAligner
 from rig.calibration.apply import forces_and_cop
 from rig.errors import AnalysisError, DisconnectError, RigError
 from rig.engine.preprocess import PreprocessOptions, preprocess
@@ -58,7 +59,8 @@ class WaitTimeout(RigError):
 
 @dataclass
 class Samples:
-    """Calibrated board data: board time (s), raw counts, cell forces (N), total force, COP (mm)."""
+    """Calibrated board data: board time (s), counts by channel (aligned to the frame instants,
+    float), cell forces (N), total force, COP (mm)."""
 
     t_s: np.ndarray
     raw: np.ndarray
@@ -125,14 +127,20 @@ class BoardFeed:
         self.next_index = 0
         self.buffer = Samples.empty()
         self.recent: list[FrameBatch] = []     # the raw frames behind ``buffer``
+        self.aligner = StreamAligner()          # cells on the frame instants (wire v2 ages)
 
     def poll(self) -> tuple[FrameBatch, Samples]:
+        """New frames (as received: for the journal) and the calibrated samples now ready:
+        cells aligned to the frame instants, so the newest frame waits for its successor."""
         batch, self.next_index = self.link.frames(self.next_index)
         if not len(batch):
             return batch, Samples.empty()
-        s = self.convert(batch)
-        self.buffer = self.buffer.cat(s)
+        ready, counts = self.aligner.push(batch)
         self.recent.append(batch)
+        if not len(ready):
+            return batch, Samples.empty()
+        s = self._samples(ready.t_s.copy(), counts)
+        self.buffer = self.buffer.cat(s)
         if len(self.buffer) and self.buffer.t_s[-1] - self.buffer.t_s[0] > BUFFER_S * 1.5:
             self.buffer = self.buffer.since(self.buffer.t_s[-1] - BUFFER_S)
             first = self.buffer.t_s[0]
@@ -145,9 +153,6 @@ class BoardFeed:
             return FrameBatch.concat([])
         allf = FrameBatch.concat(self.recent)
         return allf[int(np.searchsorted(allf.t_s, t0_s)):]
-
-    def convert(self, batch: FrameBatch) -> Samples:
-        return self._samples(batch.t_s.copy(), batch.raw.copy())
 
     def retare(self, raw_window) -> None:
         self.cal = self.cal.tare(raw_window)
