@@ -1,16 +1,29 @@
 """pyserial URL handler for ``sim://``: a simulated board behind the real serial API.
 
-``serial.serial_for_url("sim://?seed=1&profile=cai")`` returns this port once ``rig.board`` is
+``serial.serial_for_url("sim://?seed=1&profile=cai")`` returns this port once ``rig.sim`` is
 imported. It speaks the wire format exactly as the firmware does: a HELLO after boot, the same
 command answers, SAMPLE packets at the board's own (slightly off-nominal) rate, timestamps from
 the board's clock. Time is pulled, not pushed: on every read the simulation advances to the
-current board time, ``(wall time since open) x speed``, so there is no thread, and ``speed=20``
-streams twenty board seconds per wall second while every timestamp stays true.
+current board time, so there is no thread. Two clocks (``clock=``):
+
+* ``wall`` (default): board time is ``(wall time since open) x speed``; ``speed=20`` streams
+  twenty board seconds per wall second while every timestamp stays true (demos).
+* ``lockstep``: board time advances only with what the host reads: a read that finds no byte
+  waiting advances the board by ``step_s`` of board time. What the host sees, in board time,
+  then does not depend on how fast the host is (tests). Host receive times mean nothing in
+  this mode.
+
+Resets as on an Arduino: opening the port reboots the board (DTR); the bootloader keeps it
+silent for ``boot_s`` (about 1 s for Optiboot), then the firmware starts with its microsecond
+clock and sequence at 0 and says HELLO. ``reset_s=`` reboots it the same way mid-stream. The
+truth the host cannot see (frames sent, reboots and the true gaps they left) is kept in
+``SimBoard.truth`` for tests.
 """
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -21,7 +34,10 @@ from rig.board import wire
 from rig.board.decoder import Decoder
 from rig.sim.board import BOARD_OPTIONS, SimBoardModel, TIMER_TICK_US, _float_opt
 
-BOOT_HELLO_DELAY_S = 0.02
+BOOT_HELLO_DELAY_S = 0.02  # firmware set-up between the bootloader and the HELLO
+DEFAULT_BOOT_S = 1.0       # Optiboot's wait after a DTR reset (reality.md section 2)
+DEFAULT_STEP_S = 0.02      # lockstep: board seconds per empty read (about a USB latency burst)
+IDLE_READ_WALL_S = 0.001   # lockstep: wall pause after an empty read, so idle polling does not spin
 MAX_CHUNK_S = 0.5  # simulate at most this much board time per step (bounds memory per step)
 
 
@@ -56,6 +72,17 @@ def known_options() -> set[str] | None:
     return names
 
 
+@dataclass
+class SimTruth:
+    """What really happened on the simulated board, which the host can only estimate."""
+
+    frames_sent: int = 0   # SAMPLE frames the board sent (before any corruption or loss)
+    starts: int = 0        # START commands obeyed (each restarts the sequence at 0)
+    resets: int = 0        # reboots (reset_s)
+    gaps_s: list[float] = field(default_factory=list)  # per reboot: board time from the last
+    # frame before it to the first frame after it (s)
+
+
 class SimBoard:
     """The board's firmware behaviour in simulated time (no I/O of its own)."""
 
@@ -67,13 +94,18 @@ class SimBoard:
         self.drop_p = _float_opt(opts, "drop", 0.0, 0.0, 1.0)
         self.disconnect_s = _float_opt(opts, "disconnect_s", None, 0.0)
         self.reset_s = _float_opt(opts, "reset_s", None, 0.0)
+        self.boot_s = _float_opt(opts, "boot_s", DEFAULT_BOOT_S, 0.0, 10.0)
         seed = self.model.seed
         self.scene = _scene_builder(opts)(opts, np.random.default_rng([seed, 0x5CE4E]), self.model.positions_mm)
         self._byte_rng = np.random.default_rng([seed, 0xFA017])
-        self.world_s = 0.0          # simulated time since power-up
-        self.boot_world_s = 0.0     # world time of the last boot (board clock = world - boot)
-        self.hello_due_s: float | None = BOOT_HELLO_DELAY_S
+        self.world_s = 0.0          # simulated time since the port was opened (DTR reset)
+        # the firmware starts after the bootloader: its clock reads 0 at world time boot_world_s
+        self.boot_world_s = self.boot_s
+        self.hello_due_s: float | None = self.boot_s + BOOT_HELLO_DELAY_S
         self.streaming = False
+        self.truth = SimTruth()
+        self._last_frame_world_s: float | None = None
+        self._gap_open_at_s: float | None = None  # world time of the last frame before a reboot
         self.seq = 0
         self.next_k = 0             # next ADC conversion index to turn into a frame
         self.blob: bytes | None = None  # EEPROM calibration blob (survives resets)
@@ -104,9 +136,13 @@ class SimBoard:
                 self.unplugged = True
 
     def _reboot(self):
-        self.boot_world_s = self.world_s
+        """Reset (brown-out, watchdog, reset_s): bootloader silence, then clock and seq at 0."""
+        self.boot_world_s = self.world_s + self.boot_s
         self.streaming = False
-        self.hello_due_s = self.world_s + BOOT_HELLO_DELAY_S
+        self.seq = 0
+        self.hello_due_s = self.boot_world_s + BOOT_HELLO_DELAY_S
+        self.truth.resets += 1
+        self._gap_open_at_s = self._last_frame_world_s
 
     def _emit_samples(self, until_s: float) -> None:
         if not self.streaming:
@@ -126,6 +162,11 @@ class SimBoard:
         self._send(wire.sample_packets(seq, self.clock_us(t), raw, status))
         self.seq = (self.seq + len(k)) & 0xFFFF
         self.next_k = last_k + 1
+        self.truth.frames_sent += len(k)
+        if self._gap_open_at_s is not None:
+            self.truth.gaps_s.append(float(t[0]) - self._gap_open_at_s)
+            self._gap_open_at_s = None
+        self._last_frame_world_s = float(t[-1])
 
     def _send(self, data: bytes) -> None:
         if self.drop_p or self.corrupt_p:
@@ -156,6 +197,7 @@ class SimBoard:
         if cmd == wire.C_IDENTIFY:
             self._send(wire.packet(wire.T_HELLO, self._hello().payload()))
         elif cmd == wire.C_START:
+            self.truth.starts += 1
             self.seq = 0
             self.streaming = True
             self.next_k = int(np.floor((self.world_s - self.model.phase_s) / self.model.period_s)) + 1
@@ -178,6 +220,13 @@ class SimBoard:
                 ack(wire.ST_OK)
         else:
             ack(wire.ST_UNKNOWN_COMMAND)
+
+
+def _clock_opt(opts) -> str:
+    v = opts.get("clock", ["wall"])[-1]
+    if v not in ("wall", "lockstep"):
+        raise ValueError(f"sim://: option clock={v!r} must be wall or lockstep")
+    return v
 
 
 class Serial(SerialBase):
@@ -203,6 +252,11 @@ class Serial(SerialBase):
             self.board = SimBoard(opts)
         except (ValueError, OSError) as e:
             raise SerialException(str(e)) from None
+        try:
+            self.lockstep = _clock_opt(opts) == "lockstep"
+            self.step_s = _float_opt(opts, "step_s", DEFAULT_STEP_S, 1e-4, 10.0)
+        except ValueError as e:
+            raise SerialException(str(e)) from None
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._wall0 = time.monotonic()
@@ -215,9 +269,18 @@ class Serial(SerialBase):
         pass  # baud rate and framing have no effect on a simulated link
 
     def _pump(self) -> None:
+        """Wall clock: bring the board up to now. Lockstep: nothing (reads advance it)."""
+        if self.lockstep:
+            return
         b = self.board
         with self._lock:
             b.advance((time.monotonic() - self._wall0) * b.speed)
+
+    def _step(self) -> None:
+        """Lockstep: the host found nothing waiting, so one step of board time passes."""
+        b = self.board
+        with self._lock:
+            b.advance(b.world_s + self.step_s)
 
     def _check_plugged(self):
         if self.board.unplugged and not self.board.out:
@@ -237,6 +300,8 @@ class Serial(SerialBase):
     def read(self, size=1):
         if not self.is_open:
             raise PortNotOpenError()
+        if self.lockstep:
+            return self._read_lockstep(size)
         self._cancel.clear()
         timeout = Timeout(self._timeout)
         buf = bytearray()
@@ -256,6 +321,20 @@ class Serial(SerialBase):
                 break
             time.sleep(self._sleep_step())
         return bytes(buf)
+
+    def _read_lockstep(self, size: int) -> bytes:
+        """Bytes waiting are returned at once; a read that finds none advances one step."""
+        if size <= 0:
+            return b""
+        if not self.board.out:
+            self._step()
+            if not self.board.out:
+                self._check_plugged()
+                time.sleep(IDLE_READ_WALL_S)  # a real port would block here: do not spin
+        with self._lock:
+            take = bytes(self.board.out[:size])
+            del self.board.out[: len(take)]
+        return take
 
     def _sleep_step(self) -> float:
         # one frame period of wall time at most, so reads follow the board closely
