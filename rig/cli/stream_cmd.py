@@ -157,15 +157,27 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
         writer = CsvTraceWriter(out_path, header, cal, TARE_WINDOW_S if (tare and cal is not None) else 0.0)
         error: RigError | None = None
         interrupted = False
+        first = link.frame_count  # nothing streams before START: the stream's first index
+        given = [0]               # frames handed to the writer
+
+        def write(batch):
+            given[0] += len(batch)
+            writer.write(batch)
+
         try:
             link.start()
-            link.collect(seconds, on_batch=writer.write)
+            link.collect(seconds, on_batch=write)
             link.stop()
         except RigError as e:
             error = e
         except KeyboardInterrupt:
             interrupted = True
         finally:
+            if error is not None or interrupted:
+                # frames that arrived with the error (or the Ctrl-C) were received: write them too,
+                # so "written" and "received" are the same number
+                rest, _ = link.frames(first + given[0])
+                write(rest)
             frames, _ = link.frames(0)
             rate = (len(frames) - 1) / (frames.t_s[-1] - frames.t_s[0]) if len(frames) > 1 else float("nan")
             footer = {"frames_written": writer.rows, "measured_rate_hz": f"{rate:.3f}"}

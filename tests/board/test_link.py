@@ -80,3 +80,59 @@ def test_no_port_and_no_board_found(monkeypatch):
     monkeypatch.setattr(discovery.list_ports, "comports", lambda: [])
     with pytest.raises(PortError, match="no balance board found on USB"):
         open_board(None)
+
+
+# -- discovery: only known board ids, never a port another program uses -------------------------
+
+class FakePort:
+    def __init__(self, device, vid, pid, description="n/a"):
+        self.device, self.vid, self.pid, self.description = device, vid, pid, description
+
+
+def test_discovery_opens_only_free_known_board_ports_and_says_what_it_did(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    from rig.board import discovery, link as link_mod
+
+    busy = tmp_path / "ttyUSB7"
+    busy.write_text("")
+    holder = subprocess.Popen([sys.executable, "-c", f"f = open({str(busy)!r}); import time; time.sleep(60)"])
+    try:
+        import time
+        for _ in range(200):  # until the other program has the "port" open
+            if discovery.port_users(str(busy)):
+                break
+            time.sleep(0.02)
+        ports = [
+            FakePort("/dev/ttyS0", None, None),                               # phantom UART
+            FakePort("/dev/ttyACM3", 0x1546, 0x01A8, "u-blox GNSS receiver"), # a GPS: not ours
+            FakePort(str(busy), 0x1A86, 0x7523),                              # CH340, in use
+            FakePort("sim://?seed=1&clock=lockstep&boot_s=0.05", 0x2341, 0x0043),  # a free Uno
+        ]
+        monkeypatch.setattr(discovery.list_ports, "comports", lambda: ports)
+        opened = []
+        real_open = link_mod.BoardLink.open
+        monkeypatch.setattr(link_mod.BoardLink, "open",
+                            lambda self, *a, **k: (opened.append(self.url), real_open(self, *a, **k))[1])
+        infos = {i.device: i for i in discovery.discover(handshake_s=3.0)}
+        assert opened == ["sim://?seed=1&clock=lockstep&boot_s=0.05"]
+        assert infos["/dev/ttyS0"].action == "not opened: not a known board USB id"
+        assert infos["/dev/ttyACM3"].action == "not opened: not a known board USB id"
+        assert infos[str(busy)].action.startswith("not opened: in use by") and f"pid {holder.pid}" in infos[str(busy)].action
+        assert infos[ports[3].device].board_id and "identified" in infos[ports[3].device].action
+        line = discovery.describe(list(infos.values()))
+        assert "\n" not in line and "in use by" in line and "not a known board USB id" in line
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_no_board_found_says_what_discovery_did(monkeypatch):
+    monkeypatch.delenv("RIG_PORT", raising=False)
+    from rig.board import discovery
+
+    monkeypatch.setattr(discovery.list_ports, "comports", lambda: [FakePort("/dev/ttyS0", None, None)])
+    with pytest.raises(PortError, match=r"/dev/ttyS0 \(-\): not opened: not a known board USB id") as e:
+        open_board(None)
+    assert "\n" not in str(e.value)
