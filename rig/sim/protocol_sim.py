@@ -37,6 +37,7 @@ from rig.sim.board import BOARD_OPTIONS, SimBoardModel, TIMER_TICK_US, _float_op
 BOOT_HELLO_DELAY_S = 0.02  # firmware set-up between the bootloader and the HELLO
 DEFAULT_BOOT_S = 1.0       # Optiboot's wait after a DTR reset (reality.md section 2)
 DEFAULT_STEP_S = 0.02      # lockstep: board seconds per empty read (about a USB latency burst)
+TRUTH_MAX_FRAMES = 1_000_000  # frames whose timestamps the truth keeps (8 MB)
 IDLE_READ_WALL_S = 0.001   # lockstep: wall pause after an empty read, so idle polling does not spin
 MAX_CHUNK_S = 0.5  # simulate at most this much board time per step (bounds memory per step)
 
@@ -81,6 +82,16 @@ class SimTruth:
     resets: int = 0        # reboots (reset_s)
     gaps_s: list[float] = field(default_factory=list)  # per reboot: board time from the last
     # frame before it to the first frame after it (s)
+    sent_t_us: list = field(default_factory=list)  # board timestamps of the frames sent (arrays;
+    # the first TRUTH_MAX_FRAMES only)
+
+    def frames_sent_up_to(self, t_us: int) -> int:
+        """Frames sent up to and including the one stamped ``t_us`` (one boot, no clock wrap)."""
+        t = np.concatenate(self.sent_t_us) if self.sent_t_us else np.zeros(0, np.int64)
+        hit = np.flatnonzero(t == t_us)
+        if not len(hit):
+            raise ValueError(f"no frame stamped {t_us} was sent")
+        return int(hit[-1]) + 1
 
 
 class SimBoard:
@@ -162,6 +173,8 @@ class SimBoard:
         self._send(wire.sample_packets(seq, self.clock_us(t), raw, status))
         self.seq = (self.seq + len(k)) & 0xFFFF
         self.next_k = last_k + 1
+        if self.truth.frames_sent + len(k) <= TRUTH_MAX_FRAMES:
+            self.truth.sent_t_us.append(self.clock_us(t) & 0xFFFFFFFF)
         self.truth.frames_sent += len(k)
         if self._gap_open_at_s is not None:
             self.truth.gaps_s.append(float(t[0]) - self._gap_open_at_s)

@@ -192,3 +192,121 @@ def test_disconnect_raises_like_an_unplugged_device():
 def test_bad_options_are_named(url, needle):
     with pytest.raises(serial.SerialException, match=needle):
         serial.serial_for_url(url)
+
+
+# -- resets as on an Arduino, and lockstep time ---------------------------------------------------
+
+from rig.sim.protocol_sim import BOOT_HELLO_DELAY_S, SimBoard  # noqa: E402
+from urllib.parse import parse_qs  # noqa: E402
+
+
+def _board(query):
+    return SimBoard(parse_qs(query, keep_blank_values=True))
+
+
+def _drain(b):
+    out = bytes(b.out)
+    b.out.clear()
+    return out
+
+
+def test_opening_the_port_reboots_the_board_silent_in_its_bootloader():
+    b = _board("seed=1&person=0&boot_s=0.8")
+    b.advance(0.8)
+    assert _drain(b) == b""                       # bootloader: not a byte
+    b.receive(wire.command(wire.C_IDENTIFY))      # nor an answer
+    b.advance(0.8 + BOOT_HELLO_DELAY_S + 1e-6)
+    d = Decoder()
+    d.feed(_drain(b))
+    assert [p[0] for p in d.take_packets()] == [wire.T_HELLO]
+    b.receive(wire.command(wire.C_START))
+    b.advance(1.5)
+    f = d.feed(_drain(b))
+    # the firmware's clock started at 0 when the bootloader handed over (0.8 s after open)
+    world = b.model.sample_times_s(np.arange(b.next_k - len(f), b.next_k))
+    assert np.array_equal(f.t_us.astype(np.int64), np.rint((world - 0.8) * 1e6).astype(np.int64))
+    assert f.seq[0] == 0
+
+
+def test_reset_s_reboots_clock_and_sequence_to_zero_after_bootloader_silence():
+    b = _board("seed=2&person=0&boot_s=0.5&reset_s=2")
+    d = Decoder()
+    b.advance(0.6)
+    d.feed(_drain(b))
+    b.receive(wire.command(wire.C_START))
+    b.advance(2.0)
+    before = d.feed(_drain(b))
+    d.take_packets()
+    b.advance(2.5)                                  # the bootloader: silent
+    assert _drain(b) == b""
+    b.advance(2.5 + BOOT_HELLO_DELAY_S + 1e-6)
+    d.feed(_drain(b))
+    assert [p[0] for p in d.take_packets()] == [wire.T_HELLO]
+    assert not b.streaming                          # rebooted: waits for START
+    b.receive(wire.command(wire.C_START))
+    b.advance(3.0)
+    after = FrameBatch.concat([d.feed(_drain(b))])
+    assert before.seq[-1] > 100 and after.seq[0] == 0
+    assert after.t_us[0] < 0.5e6 - 2.5e6 + 3.0e6     # clock restarted at 0 at 2.5 s
+    assert b.truth.resets == 1 and len(b.truth.gaps_s) == 1
+    # the truth: from the last frame before (clock of the first boot, started at 0.5 s) to the
+    # first one after (clock of the second boot, started at 2.5 s), in world time
+    assert abs(b.truth.gaps_s[0] - ((after.t_us[0] / 1e6 + 2.5) - (before.t_us[-1] / 1e6 + 0.5))) < 1e-6
+
+
+def test_decoder_records_the_true_reset_gap_when_host_time_is_board_time():
+    """A host that reads every 5 ms of board time with its own clock (here: the world's): the
+    decoder's gap, from host receive times, is the true one within one frame period."""
+    b = _board("seed=3&person=0&boot_s=1.0&reset_s=3")
+    d = Decoder(nominal_period_s=0.0125)
+    streaming, frames = False, []
+    for i in range(1, 1200):
+        now = i * 0.005
+        b.advance(now)
+        frames.append(d.feed(_drain(b), host_t_s=now + 0.002))   # 2 ms USB latency
+        for ptype, _ in d.take_packets():
+            if ptype == wire.T_HELLO:
+                if streaming:
+                    d.note_reset()
+                d.mark_stream_start()
+                b.receive(wire.command(wire.C_START))
+                streaming = True
+    f = FrameBatch.concat(frames)
+    assert d.stats.resets == 1 and b.truth.resets == 1
+    assert abs(d.gaps[0][1] - b.truth.gaps_s[0]) < b.model.period_s
+    assert d.gaps[0][1] > 1.0                       # the bootloader's second is in it
+    assert abs(d.stats.frames_lost) == 0 and np.all(np.diff(f.t_s) > 0)
+
+
+def test_lockstep_gives_the_same_stream_whatever_the_host_speed():
+    def run(pause_s):
+        ser = serial.serial_for_url("sim://?seed=4&person=0&load=30@50,-20&clock=lockstep&step_s=0.01", timeout=0.05)
+        d = Decoder()
+        batches, hello = [], False
+        while len(FrameBatch.concat(batches)) < 200:
+            batches.append(d.feed(ser.read(ser.in_waiting or 1)))
+            if not hello and any(p[0] == wire.T_HELLO for p in d.take_packets()):
+                hello = True
+                ser.write(wire.command(wire.C_START))
+            time.sleep(pause_s)                    # a slow host
+        return FrameBatch.concat(batches)[:200], ser.board.world_s
+
+    (fast, wf), (slow, ws) = run(0.0), run(0.003)
+    assert np.array_equal(fast.t_us, slow.t_us) and np.array_equal(fast.raw, slow.raw)
+    assert np.array_equal(fast.seq, np.arange(200))
+
+
+def test_lockstep_board_time_advances_only_with_empty_reads():
+    ser = serial.serial_for_url("sim://?seed=1&person=0&clock=lockstep&step_s=0.05&boot_s=0.3", timeout=0.05)
+    time.sleep(0.05)
+    assert ser.board.world_s == 0.0                  # wall time passing moves nothing
+    for _ in range(6):
+        assert ser.read(1) == b""                    # bootloader: 6 empty reads, 6 steps
+    assert abs(ser.board.world_s - 0.3) < 1e-9
+    assert ser.read(100)                             # a step: the HELLO comes
+    assert ser.in_waiting == 0 and abs(ser.board.world_s - 0.35) < 1e-9
+
+
+def test_bad_clock_option_is_named():
+    with pytest.raises(serial.SerialException, match="clock='fast' must be wall or lockstep"):
+        serial.serial_for_url("sim://?clock=fast")
