@@ -190,3 +190,46 @@ def test_no_board_found_says_what_discovery_did(monkeypatch):
     with pytest.raises(PortError, match=r"/dev/ttyS0 \(-\): not opened: not a known board USB id") as e:
         open_board(None)
     assert "\n" not in str(e.value)
+
+
+# -- rig stream: the gap in the CSV, the reset in the statistics, true written counts ------------
+
+def _rig(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "rig", *args], capture_output=True, text=True, timeout=120)
+
+
+def _csv(path):
+    lines = path.read_text().splitlines()
+    skip = next(i for i, l in enumerate(lines) if not l.startswith("#"))
+    footer = dict(l[2:].split(": ", 1) for l in lines if l.startswith("# ") and ": " in l)
+    return np.genfromtxt(path, delimiter=",", comments="#", names=True, skip_header=skip), footer
+
+
+def test_stream_csv_shows_the_reset_gap_and_the_statistics_count_it(tmp_path):
+    out = tmp_path / "r.csv"
+    p = _rig("stream", "--port", f"sim://?seed=1&reset_s=2.5&boot_s=0.7&{LOCKSTEP}", "--seconds", "4",
+             "--out", str(out), "--raw-only")
+    assert p.returncode == 0, p.stderr
+    data, footer = _csv(out)
+    assert footer["link_resets"] == "1" and "resets 1" in p.stdout
+    gap = float(footer["link_reset_gap_s"])
+    i = int(np.flatnonzero(np.diff(data["seq"]) < 0)[0])      # the board's sequence restarted
+    assert abs((data["t_s"][i + 1] - data["t_s"][i]) - gap) < 2e-6
+    assert gap > 10 / 80                                      # not one nominal frame step
+    assert np.all(np.diff(data["t_s"][data["t_s"] != data["t_s"][i]]) > 0)
+
+
+def test_stream_written_count_is_every_frame_received_when_the_board_goes(tmp_path):
+    import re
+
+    out = tmp_path / "u.csv"
+    p = _rig("stream", "--port", f"sim://?seed=1&disconnect_s=3&boot_s=0.05&{LOCKSTEP}", "--seconds", "10",
+             "--out", str(out), "--raw-only")
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    data, footer = _csv(out)
+    kept = int(re.search(r"the (\d+) frames received before were kept", p.stderr).group(1))
+    written = int(re.search(r"; (\d+) frames written to", p.stderr).group(1))
+    assert kept == written == len(data) == int(footer["frames_written"])
