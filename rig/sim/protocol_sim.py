@@ -235,6 +235,11 @@ class SimBoard:
             ack(wire.ST_UNKNOWN_COMMAND)
 
 
+def _wall_clock() -> float:
+    """The wall clock of ``clock=wall`` (a function, so tests can replace it)."""
+    return time.monotonic()
+
+
 def _clock_opt(opts) -> str:
     v = opts.get("clock", ["wall"])[-1]
     if v not in ("wall", "lockstep"):
@@ -272,7 +277,7 @@ class Serial(SerialBase):
             raise SerialException(str(e)) from None
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._wall0 = time.monotonic()
+        self._wall0 = _wall_clock()
         self.is_open = True
 
     def close(self):
@@ -287,7 +292,7 @@ class Serial(SerialBase):
             return
         b = self.board
         with self._lock:
-            b.advance((time.monotonic() - self._wall0) * b.speed)
+            b.advance((_wall_clock() - self._wall0) * b.speed)
 
     def _step(self) -> None:
         """Lockstep: the host found nothing waiting, so one step of board time passes."""
