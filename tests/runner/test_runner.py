@@ -74,6 +74,7 @@ def test_a_clean_trial_is_valid_and_stored(capsys, tmp_path, one_trial):
     ("&events=shift@7:80", (), "COP outside the foot marks"),
     ("", ("--mass-kg", "85"), "does not match the body mass 85.0 kg"),
     ("&drop=0.0008", (), "of frames lost on the link"),
+    ("&reset_s=9", (), "the board restarted once during the trial"),
 ])
 def test_each_validity_rule_is_triggered_by_the_simulated_athlete(capsys, tmp_path, one_trial, sim_opts, extra, reason):
     code, out, err = run_one(capsys, tmp_path, one_trial, sim_opts, *extra)
