@@ -62,7 +62,8 @@ class FrameBatch:
 
 @dataclass
 class DecoderStats:
-    """Exact counts kept by the decoder (all integers, since the decoder was created)."""
+    """Counts kept by the decoder since it was created: exact integers, and the board time
+    missing across resets (an estimate from host receive times, s)."""
 
     bytes_in: int = 0
     bytes_skipped: int = 0      # bytes discarded while searching for a valid packet

@@ -60,7 +60,10 @@ def gap_from_host_s(host_before_s, host_after_s, t_first_after_us, t_last_after_
 class Decoder:
     """Feed bytes, get frames. Keeps exact statistics in ``stats``.
 
-    ``nominal_period_s`` is used only to continue the unwrapped time across a board reset.
+    ``nominal_period_s`` (the link sets it from HELLO) is the frame period assumed until the
+    board's own period has been measured from consecutive frames; it is used to count frames
+    lost across a sequence restart, never to stitch time across a reset. ``host_t_s`` given to
+    ``feed`` (host receive time, s) is what measures a reset's gap.
     """
 
     def __init__(self, nominal_period_s: float = 0.0125):

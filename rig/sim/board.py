@@ -33,8 +33,9 @@ BOARD_OPTIONS = {
     "rate_hz": "nominal sample rate in Hz (default 80, the HX711's fast mode; up to 1000)",
     "speed": "board seconds streamed per wall second (default 1; e.g. 20 for demos; wall clock only)",
     "clock": "wall (default: board time = wall time x speed) or lockstep (board time advances by "
-             "step_s each time the host reads and finds nothing waiting: deterministic, for tests)",
-    "step_s": "lockstep only: board seconds one empty read advances (default 0.02)",
+             "step_s each time the host reads and finds nothing waiting: deterministic, for tests; "
+             "default from the RIG_SIM_CLOCK environment variable, else wall)",
+    "step_s": "lockstep only: board seconds one empty read advances (default 0.02, or speed x 5 ms)",
     "boot_s": "bootloader silence in board s after the port is opened (DTR reset) and after a "
               "reset_s reboot, before the firmware starts its clock at 0 and says HELLO (default 1)",
     "corrupt": "probability that each byte sent is corrupted (default 0)",

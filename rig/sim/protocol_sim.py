@@ -9,9 +9,10 @@ current board time, so there is no thread. Two clocks (``clock=``):
 * ``wall`` (default): board time is ``(wall time since open) x speed``; ``speed=20`` streams
   twenty board seconds per wall second while every timestamp stays true (demos).
 * ``lockstep``: board time advances only with what the host reads: a read that finds no byte
-  waiting advances the board by ``step_s`` of board time. What the host sees, in board time,
-  then does not depend on how fast the host is (tests). Host receive times mean nothing in
-  this mode.
+  waiting advances the board by ``step_s`` of board time (default 0.02 s, or speed x 5 ms
+  when the URL gives a speed). What the host sees, in board time, then does not depend on
+  how fast the host is (tests). Host receive times mean nothing in this mode. The environment
+  variable ``RIG_SIM_CLOCK`` sets the clock of URLs that do not say (the test suite: lockstep).
 
 Resets as on an Arduino: opening the port reboots the board (DTR); the bootloader keeps it
 silent for ``boot_s`` (about 1 s for Optiboot), then the firmware starts with its microsecond
@@ -21,6 +22,7 @@ truth the host cannot see (frames sent, reboots and the true gaps they left) is 
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -240,8 +242,11 @@ def _wall_clock() -> float:
     return time.monotonic()
 
 
+CLOCK_ENV = "RIG_SIM_CLOCK"  # default for URLs without clock= (the test suite sets lockstep)
+
+
 def _clock_opt(opts) -> str:
-    v = opts.get("clock", ["wall"])[-1]
+    v = opts.get("clock", [os.environ.get(CLOCK_ENV) or "wall"])[-1]
     if v not in ("wall", "lockstep"):
         raise ValueError(f"sim://: option clock={v!r} must be wall or lockstep")
     return v
@@ -272,7 +277,9 @@ class Serial(SerialBase):
             raise SerialException(str(e)) from None
         try:
             self.lockstep = _clock_opt(opts) == "lockstep"
-            self.step_s = _float_opt(opts, "step_s", DEFAULT_STEP_S, 1e-4, 10.0)
+            # without step_s, a URL's speed keeps about its pace: speed x 5 ms per empty read
+            default_step = DEFAULT_STEP_S if "speed" not in opts else 0.005 * self.board.speed
+            self.step_s = _float_opt(opts, "step_s", default_step, 1e-4, 10.0)
         except ValueError as e:
             raise SerialException(str(e)) from None
         self._lock = threading.Lock()

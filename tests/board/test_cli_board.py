@@ -79,7 +79,7 @@ def test_user_errors_are_one_line(args, needle):
 
 
 def test_rig_sim_on_a_pty_serves_another_process():
-    sim = subprocess.Popen(RIG + ["sim", "sim://?seed=6&speed=20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sim = subprocess.Popen(RIG + ["sim", "sim://?seed=6&speed=20&clock=wall"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         dev = sim.stdout.readline().strip()
         assert dev.startswith("/dev/")

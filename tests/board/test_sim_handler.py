@@ -90,7 +90,7 @@ def test_speed_compresses_wall_time_not_board_time(monkeypatch):
 
     wall = [100.0]
     monkeypatch.setattr(protocol_sim, "_wall_clock", lambda: wall[0])
-    c = Client("sim://?seed=3&speed=40&person=0")
+    c = Client("sim://?seed=3&speed=40&person=0&clock=wall")
     wall[0] += 0.03                                   # 1.2 board s: the board has booted
     c.pump(0.01)
     assert any(p[0] == wire.T_HELLO for p in c.packets) and len(c.frames()) == 0
