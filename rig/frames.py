@@ -80,15 +80,19 @@ class FrameBatch:
 
 @dataclass
 class DecoderStats:
-    """Exact counts kept by the decoder (all integers, since the decoder was created)."""
+    """Counts kept by the decoder since it was created: exact integers, and the board time
+    missing across resets (an estimate from host receive times, s)."""
 
     bytes_in: int = 0
     bytes_skipped: int = 0      # bytes discarded while searching for a valid packet
     crc_failures: int = 0       # candidate packets whose CRC did not match
     frames_decoded: int = 0     # SAMPLE frames delivered
-    frames_lost: int = 0        # gaps in the sequence numbers (not counted across resets)
-    duplicates: int = 0         # repeated sequence numbers, dropped
+    frames_lost: int = 0        # frames the board sent that never arrived (from seq, or from
+                                # board time across a sequence restart; none across a reset gap)
+    duplicates: int = 0         # repeated frames (same seq and time), dropped
     resets: int = 0             # board restarts noticed (clock went back, or unsolicited HELLO)
+    reset_gap_s: float = 0.0    # board time missing across those resets (s, from host time)
+    sequence_restarts: int = 0  # the board restarted its sequence (a repeated START): no loss
     other_packets: int = 0      # HELLO / ACK / CALIB packets passed to the link
     version_mismatches: int = 0 # packets with an unknown wire version (skipped)
 
@@ -100,4 +104,6 @@ class DecoderStats:
             f"frames decoded {self.frames_decoded}, lost {self.frames_lost}, "
             f"CRC failures {self.crc_failures}, bytes skipped {self.bytes_skipped}, "
             f"duplicates {self.duplicates}, resets {self.resets}"
+            + (f" ({self.reset_gap_s:.2f} s missing)" if self.resets else "")
+            + (f", sequence restarts {self.sequence_restarts}" if self.sequence_restarts else "")
         )

@@ -4,6 +4,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Simulated boards (sim://) run in lockstep: board time advances with what the host reads, not
+# with the wall clock, so no test depends on the host's speed (subprocesses inherit it; a URL's
+# own clock= wins, e.g. the test of speed=).
+os.environ.setdefault("RIG_SIM_CLOCK", "lockstep")
 
 from hypothesis import settings  # noqa: E402
 

@@ -10,6 +10,20 @@ accepted when complete, of the right version, with ``len <= 96`` and a matching 
 accepted packet the scan continues at its end; after a rejected candidate it continues one byte
 later, so a packet hidden behind a false sync is still found. Everything not inside an accepted
 packet is counted as skipped.
+
+Sequence and clock (``_sequence``): each frame is compared with the one before it.
+* same seq and same time: a duplicate, dropped;
+* the board clock went back, or the link saw an unsolicited HELLO, or the clock jumped ahead
+  by more than the host saw pass (a restart whose clock wrapped): a **reset**. The board was
+  silent for a while and its clock restarted at 0; the gap is recorded with its length from
+  host receive times (``gap_from_host_s``), never as a nominal frame step, and counted in
+  ``stats.resets`` / ``stats.reset_gap_s`` and in ``gaps``;
+* the sequence agrees with the time step (the board's measured period): frames lost = seq step - 1;
+* otherwise the board restarted its sequence (a START, possibly repeated when its ACK was
+  lost): frames lost = time step / period - 1, never ~65,000.
+
+Work and memory are linear in the input: ``feed`` decodes in chunks of ``CHUNK_BYTES``, and the
+scan over accepted packets costs O(log n) per break in the stream.
 """
 from __future__ import annotations
 
@@ -22,11 +36,38 @@ _NEED_MORE = 0
 _VALID = 1
 _INVALID = 2
 
+CHUNK_BYTES = 1 << 16     # bytes decoded per step: bounds the temporary arrays of one feed
+MAX_QUEUED_PACKETS = 1024  # non-sample packets kept for the link (oldest dropped beyond)
+CLOCK_JUMP_S = 1.0        # board time ahead of host time by more than this: the clock restarted
+_HALF_SEQ = 1 << 15
+_HALF_T = 1 << 31
+
+
+PERIOD_MAX_STEP = 8   # frames: steps this short measure the board's period (see _measure_period)
+PERIOD_SAMPLES = 64   # the period is the median of the last this many such steps
+
+
+def gap_from_host_s(host_before_s, host_after_s, t_first_after_us, t_last_after_us, period_s) -> float:
+    """Board time between the last frame before a reset and the first one after it (s).
+
+    From host receive times: the host received the last frame before at ``host_before_s`` and
+    the frames after up to ``t_last_after_us`` (new board clock) at ``host_after_s``; the first
+    frame after was sent ``t_last - t_first`` earlier. Never less than the new clock's reading
+    at that first frame (the firmware started after the reset) nor one period. Without host
+    times (nan) only that lower bound is known.
+    """
+    low = max(t_first_after_us / 1e6, period_s)
+    est = (host_after_s - host_before_s) - (t_last_after_us - t_first_after_us) / 1e6
+    return float(max(est, low)) if np.isfinite(est) else float(low)
+
 
 class Decoder:
     """Feed bytes, get frames. Keeps exact statistics in ``stats``.
 
-    ``nominal_period_s`` is used only to continue the unwrapped time across a board reset.
+    ``nominal_period_s`` (the link sets it from HELLO) is the frame period assumed until the
+    board's own period has been measured from consecutive frames; it is used to count frames
+    lost across a sequence restart, never to stitch time across a reset. ``host_t_s`` given to
+    ``feed`` (host receive time, s) is what measures a reset's gap.
     """
 
     def __init__(self, nominal_period_s: float = 0.0125):
@@ -35,9 +76,19 @@ class Decoder:
         self._packets: list[tuple[int, bytes]] = []
         self._last_seq: int | None = None
         self._last_t_us: int | None = None
+        self._last_host_s = float("nan")  # host receive time of the last frame
         self._t_base_us = 0  # unwrapped microseconds of the last frame
         self.nominal_period_s = nominal_period_s
+        self._period_us: float | None = None  # the board's frame period measured from the data
         self._expect_restart = False
+        self._reset_pending = False
+        self.gaps: list[tuple[float, float]] = []  # per reset: (t_s of the last frame before, gap s)
+        self.work = 0  # bytes decoded plus elements each scan round touches (tests: linear)
+
+    @property
+    def period_s(self) -> float:
+        """The board's frame period: measured from consecutive frames, else the nominal one."""
+        return self._period_us / 1e6 if self._period_us else self.nominal_period_s
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -50,7 +101,7 @@ class Decoder:
         self._expect_restart = True
 
     def note_reset(self) -> None:
-        """The link saw an unsolicited HELLO: the board rebooted."""
+        """The link saw an unsolicited HELLO: the board rebooted (counted once, here)."""
         self.stats.resets += 1
         self._expect_restart = True
         self._reset_pending = True
@@ -61,18 +112,29 @@ class Decoder:
         return out
 
     def feed(self, data: bytes, host_t_s: float | None = None) -> FrameBatch:
-        """Decode ``data`` (appended to anything held back) and return the new SAMPLE frames."""
+        """Decode ``data`` (appended to anything held back) and return the new SAMPLE frames.
+
+        Any size: decoded ``CHUNK_BYTES`` at a time, so time and memory are linear in it.
+        """
+        mv = memoryview(data)
+        if len(mv) <= CHUNK_BYTES:
+            return self._feed_chunk(mv, host_t_s)
+        parts = [self._feed_chunk(mv[i:i + CHUNK_BYTES], host_t_s) for i in range(0, len(mv), CHUNK_BYTES)]
+        return FrameBatch.concat(parts)
+
+    def _feed_chunk(self, data, host_t_s: float | None) -> FrameBatch:
         self.stats.bytes_in += len(data)
         self._buf += data
         buf = np.frombuffer(bytes(self._buf), dtype=np.uint8)
         n = buf.shape[0]
+        self.work += n
         if n < 2:
             return FrameBatch.empty()
 
         cand = np.flatnonzero((buf[:-1] == 0xA5) & (buf[1:] == 0x5A))
         state, end = self._judge(buf, cand)
 
-        starts, ends, keep_from = self._walk(cand, state, end, n, bool(buf[-1] == 0xA5))
+        starts, ends, keep_from = self._walk(cand, state, end, n, bool(buf[-1] == 0xA5), self)
 
         # Statistics over the consumed region [0, keep_from).
         accepted_bytes = int(np.sum(ends - starts)) if len(starts) else 0
@@ -113,7 +175,7 @@ class Decoder:
         return state, end
 
     @staticmethod
-    def _walk(cand, state, end, n, tail_a5):
+    def _walk(cand, state, end, n, tail_a5, counter=None):
         """Greedy scan: accepted packets in order, and how many bytes are consumed.
 
         Rejected candidates are simply passed over (the scan moves one byte on, to the next
@@ -132,15 +194,18 @@ class Decoder:
             # next live candidate after each valid packet; in a clean stream it is i + 1
             nxt = np.searchsorted(pos, lend)
             seq_ok = lvalid & (nxt == np.arange(len(live)) + 1)
+            breaks = np.flatnonzero(~seq_ok)  # once: each round then finds its break in O(log n)
             while i < len(live):
                 if not lvalid[i]:
                     return _cat(starts, np.int64), _cat(ends, np.int64), int(pos[i])
                 # take the run of valid packets that follow each other exactly
-                brk = np.flatnonzero(~seq_ok[i:])
-                j = i + (int(brk[0]) if len(brk) else len(live) - i)
+                b = int(np.searchsorted(breaks, i))
+                j = int(breaks[b]) if b < len(breaks) else len(live)
                 # j itself is accepted when valid (its successor is just not j + 1);
                 # when it needs more data the next round stops there
                 last = j if (j < len(live) and lvalid[j]) else j - 1
+                if counter is not None:  # elements this round touches (a slice, one search)
+                    counter.work += last + 2 - i
                 starts.append(pos[i:last + 1])
                 ends.append(lend[i:last + 1])
                 p = int(lend[last])
@@ -178,6 +243,8 @@ class Decoder:
         for s in other.tolist():  # rare: replies to commands
             L = int(buf[s + 4])
             self._packets.append((int(buf[s + 3]), bytes(buf[s + 5:s + 5 + L])))
+        if len(self._packets) > MAX_QUEUED_PACKETS:  # nobody takes them: keep the newest
+            del self._packets[:-MAX_QUEUED_PACKETS]
         self.stats.other_packets += len(other)
         s = starts[is_sample]
         if not len(s):
@@ -198,52 +265,117 @@ class Decoder:
         return self._sequence(seq, t_us, raw, status, host_t_s, age)
 
     def _sequence(self, seq, t_us, raw, status, host_t_s, age=None) -> FrameBatch:
-        """Drop duplicates, count lost frames and resets, unwrap the board clock."""
+        """Drop duplicates, count lost frames, sequence restarts and resets, unwrap the clock.
+
+        See the module docstring for the rules. Vectorised; Python runs only per reset.
+        ``age``: the wire v2 per-cell ages (n, 4), passed through with the frames.
+        """
         n = len(seq)
+        host = float("nan") if host_t_s is None else float(host_t_s)
+        seq64 = seq.astype(np.int64)
+        t64 = t_us.astype(np.int64)
         prev_seq = np.empty(n, dtype=np.int64)
         prev_t = np.empty(n, dtype=np.int64)
-        prev_seq[1:] = seq[:-1]
-        prev_t[1:] = t_us[:-1]
+        prev_seq[1:] = seq64[:-1]
+        prev_t[1:] = t64[:-1]
         first_fresh = self._last_seq is None
-        prev_seq[0] = int(seq[0]) - 1 if first_fresh else self._last_seq
-        prev_t[0] = t_us[0] if first_fresh else self._last_t_us
-        dseq = (seq.astype(np.int64) - prev_seq) % 65536
-        dt = (t_us.astype(np.int64) - prev_t) % (1 << 32)
-        went_back = dt >= (1 << 31)
-        restart = went_back.copy()
-        if self._expect_restart and not first_fresh:
-            restart[0] = True
-        reset_pending = getattr(self, "_reset_pending", False)
-        # A clock that went back is a reset unless we already counted it from the HELLO.
-        n_back = int(np.sum(went_back))
-        if reset_pending and n_back:
-            n_back -= 1
-        self.stats.resets += n_back
+        prev_seq[0] = seq64[0] - 1 if first_fresh else self._last_seq
+        prev_t[0] = t64[0] if first_fresh else self._last_t_us
+        dseq = (seq64 - prev_seq) % 65536
+        dt = (t64 - prev_t) % (1 << 32)
+        self._measure_period(dseq, dt, first_fresh)
+        period_us = self.period_s * 1e6
+        expected = np.maximum(np.rint(dt / period_us), 0).astype(np.int64)
+        went_back = dt >= _HALF_T
+        dup = (dseq == 0) & (dt == 0)
+        off = (dseq - expected + _HALF_SEQ) % 65536 - _HALF_SEQ
+        consistent = (dseq >= 1) & (np.abs(off) <= np.maximum(2, expected // 20)) & (expected < 60000)
+        # host time seen to pass before each frame: only between feeds
+        host_dt = np.zeros(n)
+        host_dt[0] = host - self._last_host_s if np.isfinite(host - self._last_host_s) else np.inf
+        flagged = np.zeros(n, dtype=bool)
+        flagged[0] = self._expect_restart and not first_fresh
+        clock_jump = ~consistent & ~flagged & ~dup & (dt / 1e6 > host_dt + CLOCK_JUMP_S)
+        reset = went_back | clock_jump
+        if self._reset_pending and not first_fresh:
+            reset[0] = True
+        dup &= ~reset
+        if first_fresh:
+            dup[0] = reset[0] = False
+        start = flagged & ~reset & ~dup & ~consistent
+        restart = ~consistent & ~reset & ~dup & ~start
+        if first_fresh:
+            restart[0] = False
+        lost = np.zeros(n, dtype=np.int64)
+        lost = np.where(consistent, dseq - 1, lost)
+        lost = np.where(restart, np.maximum(expected - 1, 0), lost)
+        lost = np.where(start, np.minimum(seq64, np.maximum(expected - 1, 0)), lost)
+        # after a reset the board restarted its sequence at 0: frames 0..seq-1 were lost
+        lost = np.where(reset, np.where(seq64 <= t64 / period_us + 2, seq64, 0), lost)
+        if first_fresh and self._expect_restart:
+            lost[0] = seq64[0] if seq64[0] < _HALF_SEQ else 0
+        elif first_fresh:
+            lost[0] = 0
+        lost[dup] = 0
+        step = np.where(dup, 0, dt).astype(np.float64)
+        # resets: the true gap from host time, never a nominal step
+        n_new_resets = int(reset.sum())
+        if self._reset_pending and n and reset[0]:
+            n_new_resets -= 1  # already counted by note_reset (the HELLO)
+        self.stats.resets += n_new_resets
+        idx = np.flatnonzero(reset)
+        if len(idx):
+            base_before = self._t_base_us if not first_fresh else int(t64[0])
+            cum_before = np.cumsum(step)
+            for r_i, i in enumerate(idx.tolist()):
+                seg_end = (int(idx[r_i + 1]) - 1) if r_i + 1 < len(idx) else n - 1
+                h_before = self._last_host_s if i == 0 else host
+                gap = gap_from_host_s(h_before, host, int(t64[i]), int(t64[seg_end]), self.period_s)
+                step[i] = gap * 1e6
+                t_before = base_before + (cum_before[i - 1] if i > 0 else 0.0)
+                self.gaps.append((t_before / 1e6, gap))
+                self.stats.reset_gap_s += gap
+                cum_before = np.cumsum(step)
+        self.stats.sequence_restarts += int(restart.sum())
         self._reset_pending = False
         self._expect_restart = False
-        dup = (dseq == 0) & ~restart
-        if first_fresh:
-            dup[0] = False
-        lost = np.where(restart | dup, 0, dseq - 1)
         self.stats.frames_lost += int(lost.sum())
         self.stats.duplicates += int(dup.sum())
-        period_us = int(round(self.nominal_period_s * 1e6))
-        step = np.where(went_back, period_us, dt)
         if first_fresh:
             step[0] = 0
-            base = int(t_us[0])
+            base = int(t64[0])
         else:
             base = self._t_base_us
         t_unwrapped = base + np.cumsum(step)
         keep = ~dup
         self._last_seq = int(seq[-1])
         self._last_t_us = int(t_us[-1])
-        self._t_base_us = int(t_unwrapped[-1])
+        self._t_base_us = int(round(t_unwrapped[-1]))
+        self._last_host_s = host
         k = int(keep.sum())
         self.stats.frames_decoded += k
-        host = np.full(k, np.nan if host_t_s is None else host_t_s, dtype=np.float64)
-        return FrameBatch(seq[keep], t_us[keep], t_unwrapped[keep] / 1e6, host, raw[keep], status[keep],
+        hosts = np.full(k, host, dtype=np.float64)
+        return FrameBatch(seq[keep], t_us[keep], t_unwrapped[keep] / 1e6, hosts, raw[keep], status[keep],
                           None if age is None else age[keep])
+
+    def _measure_period(self, dseq, dt, first_fresh) -> None:
+        """Update the board's frame period (median, blended) from steps of a few frames.
+
+        Steps over up to ``PERIOD_MAX_STEP`` frames count (time / frames), not only consecutive
+        frames: on a link that loses most frames (heavy corruption) consecutive pairs are rare,
+        and the nominal 80 Hz period of a board whose chips run at ~92 Hz would make every gap
+        look inconsistent (a false sequence restart, with its lost frames underestimated)."""
+        ok = (dseq >= 1) & (dseq <= PERIOD_MAX_STEP) & (dt > 0) & (dt < _HALF_T)
+        if first_fresh:
+            ok[:1] = False  # the first frame's step is a placeholder
+        # kept across feeds: a lossy link may deliver one or two frames per feed
+        self._period_samples = np.concatenate([getattr(self, "_period_samples", np.zeros(0)),
+                                               dt[ok] / dseq[ok]])[-PERIOD_SAMPLES:]
+        if len(self._period_samples) >= 4:
+            m = float(np.median(self._period_samples))
+            nominal = self.nominal_period_s * 1e6
+            if 0.5 * nominal < m < 2.0 * nominal or not nominal:
+                self._period_us = m
 
 
 def _cat(parts, dtype):

@@ -11,12 +11,13 @@ from rig.cli.options import port_option
 
 
 @click.command()
-@click.option("--probe-all", is_flag=True, help="Also send the identify handshake to ports with unknown USB ids.")
-def ports(probe_all):
-    """List serial ports; USB-serial bridges are asked who they are.
+def ports():
+    """List serial ports; known board USB bridges that nobody else uses are asked who they are.
 
-    Only a port that answers the identify handshake is called a board. Pseudo-terminals
-    (e.g. from `rig sim`) are not listed: pass them with --port.
+    Only a port that answers the identify handshake is called a board. Asking opens the port,
+    which reboots an Arduino, so other devices (unknown USB ids) and ports another program has
+    open (a board it streams from) are never opened; the last column says what was done.
+    Pseudo-terminals (e.g. from `rig sim`) are not listed: pass them with --port.
     """
     infos = list_candidate_ports()
     if not infos:
@@ -24,14 +25,11 @@ def ports(probe_all):
         return
     rows = [("PORT", "USB ID", "DESCRIPTION", "BOARD")]
     for info in infos:
-        if info.candidate or probe_all:
-            probe(info, handshake_s=2.0)
+        probe(info, handshake_s=2.0)
         if info.board_id:
             board = f"board {info.board_id}, firmware {info.firmware}, {info.rate_hz:g} Hz"
-        elif info.candidate or probe_all:
-            board = "no board answered"
         else:
-            board = "-"
+            board = info.action
         rows.append((info.device, info.usb_id, info.description or "-", board))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:

@@ -83,18 +83,30 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
                                              TARE_WINDOW_S if (tare and cal is not None) else 0.0)
         error: RigError | None = None
         interrupted = False
+        first = link.frame_count  # the stream's first index (start() pins the same one)
+        given = [0]               # frames handed to the writer
+
+        def write(batch):
+            given[0] += len(batch)
+            writer.write(batch)
+
         try:
             link.start()
-            link.collect(seconds, on_batch=writer.write)
+            link.collect(seconds, on_batch=write)
             link.stop()
         except RigError as e:
             error = e
         except KeyboardInterrupt:
             interrupted = True
         finally:
+            if error is not None or interrupted:
+                # frames that arrived with the error (or the Ctrl-C) were received: write them too,
+                # so "written" and "received" are the same number
+                rest, _ = link.frames(first + given[0])
+                write(rest)
             writer.flush_pending()
             rate = writer.rate_hz()
-            received = link.frame_count - (link.stream_start or 0)
+            received = link.frame_count - first
             footer = {"frames_written": writer.rows,
                       # frames that arrived after the requested span, before STOP took effect
                       "frames_after_end_not_written": received - writer.rows,

@@ -11,7 +11,9 @@ applied. Times are seconds from the start of the analysed window.
 * weight: the median force differs from the entered body mass by more than ``weight_tolerance``;
 * COP outside the foot: the COP leaves the base of support (the foot marks of the stance,
   plus ``foot_margin_mm``) for more than ``max_outside_foot_fraction`` of the trial;
-* lost frames: more than ``max_lost_fraction`` of the frames lost on the link.
+* lost frames: more than ``max_lost_fraction`` of the frames lost on the link;
+* board reset: the board restarted during the trial (always applied: the data has a hole as
+  long as the reboot, measured from host time, and the cells may need to settle after it).
 """
 from __future__ import annotations
 
@@ -67,16 +69,36 @@ def outside_fraction(x_mm, y_mm, stance: str, margin_mm: float, feet=None) -> fl
     return float(np.mean((x < x0) | (x > x1) | (y < y0) | (y > y1)))
 
 
+def board_reset(resets: int, gap_s: float = 0.0) -> str | None:
+    """The reason for a trial during which the board restarted ``resets`` times (None if none).
+
+    ``gap_s`` is the board time missing across those restarts (s, the decoder's estimate from
+    host receive times).
+    """
+    if resets <= 0:
+        return None
+    times = "once" if resets == 1 else f"{resets} times"
+    return (f"the board restarted {times} during the trial ({gap_s:.1f} s of data missing): "
+            "check the USB cable and power, then repeat")
+
+
 def check_trial(t_s, fz_n, cop_x_mm, cop_y_mm, *, condition, rules, body_weight_n=None, feet=None,
-                lost_fraction: float = 0.0) -> list[str]:
-    """Reasons the trial is invalid ([] = valid). See the module docstring for the rules."""
+                lost_fraction: float = 0.0, resets: int = 0, reset_gap_s: float = 0.0) -> list[str]:
+    """Reasons the trial is invalid ([] = valid). See the module docstring for the rules.
+
+    ``resets`` and ``reset_gap_s``: board restarts during the trial and the time they left
+    missing (from the link statistics).
+    """
     t = np.asarray(t_s, float)
     fz = np.asarray(fz_n, float)
     x = np.asarray(cop_x_mm, float)
     y = np.asarray(cop_y_mm, float)
     reasons: list[str] = []
+    restarted = board_reset(resets, reset_gap_s)
     if len(t) < 3:
-        return ["no data in the trial window"]
+        return ["no data in the trial window"] + ([restarted] if restarted else [])
+    if restarted:
+        reasons.append(restarted)
     bw = body_weight_n
     if bw:
         r = stepped_off(t, fz, bw, rules.stepped_off_fraction, rules.stepped_off_s)

@@ -554,10 +554,13 @@ class Runner:
         lost = stats.get("frames_lost", 0) - self._stats0.get("frames_lost", 0)
         got = len(s)
         lost_fraction = lost / max(lost + got, 1)
+        resets = stats.get("resets", 0) - self._stats0.get("resets", 0)
+        reset_gap_s = stats.get("reset_gap_s", 0.0) - self._stats0.get("reset_gap_s", 0.0)
         feet = stance_marks.feet(cond.stance, self.foot_length_mm, self.foot_width_mm)
         reasons = check_trial(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm, on_board.y_mm,
                               condition=cond, rules=self.p.validity, body_weight_n=self.body_weight_n,
-                              feet=feet, lost_fraction=lost_fraction) if len(on_board) > 2 else \
+                              feet=feet, lost_fraction=lost_fraction, resets=resets,
+                              reset_gap_s=reset_gap_s) if len(on_board) > 2 else \
             ["no data in the trial window"]
         measures: dict[str, float] = {}
         processing: dict = {"tare_offset_counts": self.feed.cal.offset_counts.tolist(),

@@ -51,11 +51,18 @@ BOARD_OPTIONS = {
                "chip runs 14-17 % fast on its own clock, as real chips do",
     "chip_hz": "the four chips' own conversion rates, e.g. 91,92,93.5,94 (default: a seeded spread)",
     "rate_pin": "high (default) or low: modules with RATE tied low convert at ~1/8 of the rate (10 SPS)",
-    "speed": "board seconds streamed per wall second (default 1; e.g. 20 for tests and demos)",
+    "speed": "board seconds streamed per wall second (default 1; e.g. 20 for demos; wall clock only)",
+    "clock": "wall (default: board time = wall time x speed) or lockstep (board time advances by "
+             "step_s each time the host reads and finds nothing waiting: deterministic, for tests; "
+             "default from the RIG_SIM_CLOCK environment variable, else wall)",
+    "step_s": "lockstep only: board seconds one empty read advances (default 0.02, or speed x 5 ms)",
+    "boot_s": "bootloader silence in board s after the port is opened (DTR reset) and after a "
+              "reset_s reboot, before the firmware starts its clock at 0 and says HELLO (default 1)",
     "corrupt": "probability that each byte sent is corrupted (default 0)",
     "drop": "probability that each byte sent is lost (default 0)",
     "disconnect_s": "board time in s at which the board is unplugged (default never)",
-    "reset_s": "board time in s at which the board reboots (default never)",
+    "reset_s": "board time in s (since the port was opened) at which the board reboots: silent for "
+               "boot_s, then its clock and sequence restart at 0 and it says HELLO (default never)",
     "dead_cell": "cell 0..3 (FL FR BL BR) whose HX711 never answers: timed-out bit set",
     "reverse_cell": "cell 0..3 wired with reversed polarity: counts fall under load",
     "swap_cells": "two cells A-B plugged into each other's channel, e.g. 0-1",

@@ -1,17 +1,32 @@
 """pyserial URL handler for ``sim://``: a simulated board behind the real serial API.
 
-``serial.serial_for_url("sim://?seed=1&profile=cai")`` returns this port once ``rig.board`` is
+``serial.serial_for_url("sim://?seed=1&profile=cai")`` returns this port once ``rig.sim`` is
 imported. It speaks the wire format exactly as the firmware does: a HELLO after boot, the same
 command answers, SAMPLE packets at the board's own (slightly off-nominal) rate, timestamps from
 the board's clock. Time is pulled, not pushed: on every read the simulation advances to the
-current board time, ``(wall time since open) x speed``, so there is no thread, and ``speed=20``
-streams twenty board seconds per wall second while every timestamp stays true.
+current board time, so there is no thread. Two clocks (``clock=``):
+
+* ``wall`` (default): board time is ``(wall time since open) x speed``; ``speed=20`` streams
+  twenty board seconds per wall second while every timestamp stays true (demos).
+* ``lockstep``: board time advances only with what the host reads: a read that finds no byte
+  waiting advances the board by ``step_s`` of board time (default 0.02 s, or speed x 5 ms
+  when the URL gives a speed). What the host sees, in board time, then does not depend on
+  how fast the host is (tests). Host receive times mean nothing in this mode. The environment
+  variable ``RIG_SIM_CLOCK`` sets the clock of URLs that do not say (the test suite: lockstep).
+
+Resets as on an Arduino: opening the port reboots the board (DTR); the bootloader keeps it
+silent for ``boot_s`` (about 1 s for Optiboot), then the firmware starts with its microsecond
+clock and sequence at 0 and says HELLO. ``reset_s=`` reboots it the same way mid-stream. The
+truth the host cannot see (frames sent, reboots and the true gaps they left) is kept in
+``SimBoard.truth`` for tests.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -22,7 +37,11 @@ from rig.board import wire
 from rig.board.decoder import Decoder
 from rig.sim.board import BOARD_OPTIONS, FrameTimer, SimBoardModel, TIMER_TICK_US, _float_opt, sample_frames
 
-BOOT_HELLO_DELAY_S = 0.02
+BOOT_HELLO_DELAY_S = 0.02  # firmware set-up between the bootloader and the HELLO
+DEFAULT_BOOT_S = 1.0       # Optiboot's wait after a DTR reset (reality.md section 2)
+DEFAULT_STEP_S = 0.02      # lockstep: board seconds per empty read (about a USB latency burst)
+TRUTH_MAX_FRAMES = 1_000_000  # frames whose timestamps the truth keeps (8 MB)
+IDLE_READ_WALL_S = 0.001   # lockstep: wall pause after an empty read, so idle polling does not spin
 MAX_CHUNK_S = 0.5  # simulate at most this much board time per step (bounds memory per step)
 
 
@@ -57,6 +76,27 @@ def known_options() -> set[str] | None:
     return names
 
 
+@dataclass
+class SimTruth:
+    """What really happened on the simulated board, which the host can only estimate."""
+
+    frames_sent: int = 0   # SAMPLE frames the board sent (before any corruption or loss)
+    starts: int = 0        # START commands obeyed (each restarts the sequence at 0)
+    resets: int = 0        # reboots (reset_s)
+    gaps_s: list[float] = field(default_factory=list)  # per reboot: board time from the last
+    # frame before it to the first frame after it (s)
+    sent_t_us: list = field(default_factory=list)  # board timestamps of the frames sent (arrays;
+    # the first TRUTH_MAX_FRAMES only)
+
+    def frames_sent_up_to(self, t_us: int) -> int:
+        """Frames sent up to and including the one stamped ``t_us`` (one boot, no clock wrap)."""
+        t = np.concatenate(self.sent_t_us) if self.sent_t_us else np.zeros(0, np.int64)
+        hit = np.flatnonzero(t == t_us)
+        if not len(hit):
+            raise ValueError(f"no frame stamped {t_us} was sent")
+        return int(hit[-1]) + 1
+
+
 class SimBoard:
     """The board's firmware behaviour in simulated time (no I/O of its own)."""
 
@@ -68,13 +108,18 @@ class SimBoard:
         self.drop_p = _float_opt(opts, "drop", 0.0, 0.0, 1.0)
         self.disconnect_s = _float_opt(opts, "disconnect_s", None, 0.0)
         self.reset_s = _float_opt(opts, "reset_s", None, 0.0)
+        self.boot_s = _float_opt(opts, "boot_s", DEFAULT_BOOT_S, 0.0, 10.0)
         seed = self.model.seed
         self.scene = _scene_builder(opts)(opts, np.random.default_rng([seed, 0x5CE4E]), self.model.positions_mm)
         self._byte_rng = np.random.default_rng([seed, 0xFA017])
-        self.world_s = 0.0          # simulated time since power-up
-        self.boot_world_s = 0.0     # world time of the last boot (board clock = world - boot)
-        self.hello_due_s: float | None = BOOT_HELLO_DELAY_S
+        self.world_s = 0.0          # simulated time since the port was opened (DTR reset)
+        # the firmware starts after the bootloader: its clock reads 0 at world time boot_world_s
+        self.boot_world_s = self.boot_s
+        self.hello_due_s: float | None = self.boot_s + BOOT_HELLO_DELAY_S
         self.streaming = False
+        self.truth = SimTruth()
+        self._last_frame_world_s: float | None = None
+        self._gap_open_at_s: float | None = None  # world time of the last frame before a reboot
         self.seq = 0
         self.timer: FrameTimer | None = None  # the firmware's read loop, from START on
         self.blob: bytes | None = None  # EEPROM calibration blob (survives resets)
@@ -105,9 +150,13 @@ class SimBoard:
                 self.unplugged = True
 
     def _reboot(self):
-        self.boot_world_s = self.world_s
+        """Reset (brown-out, watchdog, reset_s): bootloader silence, then clock and seq at 0."""
+        self.boot_world_s = self.world_s + self.boot_s
         self.streaming = False
-        self.hello_due_s = self.world_s + BOOT_HELLO_DELAY_S
+        self.seq = 0
+        self.hello_due_s = self.boot_world_s + BOOT_HELLO_DELAY_S
+        self.truth.resets += 1
+        self._gap_open_at_s = self._last_frame_world_s
 
     def _emit_samples(self, until_s: float) -> None:
         if not self.streaming or self.timer is None:
@@ -117,13 +166,21 @@ class SimBoard:
         if not n:
             return
         raw, status, _ = sample_frames(self.model, fr, self.scene.forces_n)
-        t_us = self.clock_us(fr.read_s)
+        t = fr.read_s
+        t_us = self.clock_us(t)
         known = ~np.isnan(fr.conv_s)
         ready_us = self.clock_us(np.where(known, fr.conv_s, fr.read_s[:, None]))
         age = np.where(known, np.minimum(t_us[:, None] - ready_us, wire.AGE_UNKNOWN), wire.AGE_UNKNOWN)
         seq = (self.seq + np.arange(n)) & 0xFFFF
         self._send(wire.sample_packets(seq, t_us, raw, status, age))
         self.seq = (self.seq + n) & 0xFFFF
+        if self.truth.frames_sent + n <= TRUTH_MAX_FRAMES:
+            self.truth.sent_t_us.append(t_us & 0xFFFFFFFF)
+        self.truth.frames_sent += n
+        if self._gap_open_at_s is not None:
+            self.truth.gaps_s.append(float(t[0]) - self._gap_open_at_s)
+            self._gap_open_at_s = None
+        self._last_frame_world_s = float(t[-1])
 
     def _send(self, data: bytes) -> None:
         if self.drop_p or self.corrupt_p:
@@ -154,6 +211,7 @@ class SimBoard:
         if cmd == wire.C_IDENTIFY:
             self._send(wire.packet(wire.T_HELLO, self._hello().payload()))
         elif cmd == wire.C_START:
+            self.truth.starts += 1
             self.seq = 0
             self.streaming = True
             self.timer = FrameTimer(self.model, self.world_s)
@@ -184,6 +242,21 @@ class SimBoard:
             ack(wire.ST_UNKNOWN_COMMAND)
 
 
+def _wall_clock() -> float:
+    """The wall clock of ``clock=wall`` (a function, so tests can replace it)."""
+    return time.monotonic()
+
+
+CLOCK_ENV = "RIG_SIM_CLOCK"  # default for URLs without clock= (the test suite sets lockstep)
+
+
+def _clock_opt(opts) -> str:
+    v = opts.get("clock", [os.environ.get(CLOCK_ENV) or "wall"])[-1]
+    if v not in ("wall", "lockstep"):
+        raise ValueError(f"sim://: option clock={v!r} must be wall or lockstep")
+    return v
+
+
 class Serial(SerialBase):
     """The ``sim://`` port. Options: see ``rig sim --help`` (BOARD_OPTIONS and the scene's)."""
 
@@ -207,9 +280,16 @@ class Serial(SerialBase):
             self.board = SimBoard(opts)
         except (ValueError, OSError) as e:
             raise SerialException(str(e)) from None
+        try:
+            self.lockstep = _clock_opt(opts) == "lockstep"
+            # without step_s, a URL's speed keeps about its pace: speed x 5 ms per empty read
+            default_step = DEFAULT_STEP_S if "speed" not in opts else 0.005 * self.board.speed
+            self.step_s = _float_opt(opts, "step_s", default_step, 1e-4, 10.0)
+        except ValueError as e:
+            raise SerialException(str(e)) from None
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._wall0 = time.monotonic()
+        self._wall0 = _wall_clock()
         self.is_open = True
 
     def close(self):
@@ -219,9 +299,18 @@ class Serial(SerialBase):
         pass  # baud rate and framing have no effect on a simulated link
 
     def _pump(self) -> None:
+        """Wall clock: bring the board up to now. Lockstep: nothing (reads advance it)."""
+        if self.lockstep:
+            return
         b = self.board
         with self._lock:
-            b.advance((time.monotonic() - self._wall0) * b.speed)
+            b.advance((_wall_clock() - self._wall0) * b.speed)
+
+    def _step(self) -> None:
+        """Lockstep: the host found nothing waiting, so one step of board time passes."""
+        b = self.board
+        with self._lock:
+            b.advance(b.world_s + self.step_s)
 
     def _check_plugged(self):
         if self.board.unplugged and not self.board.out:
@@ -241,6 +330,8 @@ class Serial(SerialBase):
     def read(self, size=1):
         if not self.is_open:
             raise PortNotOpenError()
+        if self.lockstep:
+            return self._read_lockstep(size)
         self._cancel.clear()
         timeout = Timeout(self._timeout)
         buf = bytearray()
@@ -260,6 +351,20 @@ class Serial(SerialBase):
                 break
             time.sleep(self._sleep_step())
         return bytes(buf)
+
+    def _read_lockstep(self, size: int) -> bytes:
+        """Bytes waiting are returned at once; a read that finds none advances one step."""
+        if size <= 0:
+            return b""
+        if not self.board.out:
+            self._step()
+            if not self.board.out:
+                self._check_plugged()
+                time.sleep(IDLE_READ_WALL_S)  # a real port would block here: do not spin
+        with self._lock:
+            take = bytes(self.board.out[:size])
+            del self.board.out[: len(take)]
+        return take
 
     def _sleep_step(self) -> float:
         # one frame period of wall time at most, so reads follow the board closely

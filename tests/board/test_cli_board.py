@@ -32,7 +32,7 @@ def test_version_and_help():
 
 
 def test_info_on_the_simulated_board():
-    p = run("info", "--port", "sim://?seed=1&speed=20")
+    p = run("info", "--port", "sim://?seed=1&clock=lockstep&step_s=0.1")
     assert p.returncode == 0, p.stderr
     assert "board id:" in p.stdout and "HX711" in p.stdout and "measured rate:" in p.stdout
 
@@ -46,7 +46,7 @@ def read_csv(path):
 
 def test_stream_writes_a_csv_numpy_reads(tmp_path):
     out = tmp_path / "x.csv"
-    p = run("stream", "--port", "sim://?seed=1&speed=20", "--seconds", "5", "--out", str(out))
+    p = run("stream", "--port", "sim://?seed=1&clock=lockstep&step_s=0.1", "--seconds", "5", "--out", str(out))
     assert p.returncode == 0, p.stderr
     lines = out.read_text().splitlines()
     header = [l for l in lines if not l.startswith("#")][0].split(",")
@@ -61,7 +61,7 @@ def test_stream_writes_a_csv_numpy_reads(tmp_path):
 
 def test_stream_unplugged_keeps_rows_and_exits_nonzero(tmp_path):
     out = tmp_path / "x.csv"
-    p = run("stream", "--port", "sim://?seed=1&speed=20&disconnect_s=3", "--seconds", "10", "--out", str(out), "--raw-only")
+    p = run("stream", "--port", "sim://?seed=1&clock=lockstep&step_s=0.1&boot_s=0.05&disconnect_s=3", "--seconds", "10", "--out", str(out), "--raw-only")
     assert_one_line_error(p, "unplugged")
     assert str(out) in p.stderr
     data = read_csv(out)
@@ -72,14 +72,14 @@ def test_stream_unplugged_keeps_rows_and_exits_nonzero(tmp_path):
 @pytest.mark.parametrize("args,needle", [
     (["info", "--port", "/dev/ttyNOPE"], "/dev/ttyNOPE: cannot open"),
     (["info", "--port", "sim://?sed=1"], "unknown option 'sed'"),
-    (["stream", "--port", "sim://?speed=20", "--seconds", "1", "--out", "/nonexistent-dir/x.csv"], "x.csv"),
+    (["stream", "--port", "sim://?clock=lockstep&step_s=0.1", "--seconds", "1", "--out", "/nonexistent-dir/x.csv"], "x.csv"),
 ])
 def test_user_errors_are_one_line(args, needle):
     assert_one_line_error(run(*args), needle)
 
 
 def test_rig_sim_on_a_pty_serves_another_process():
-    sim = subprocess.Popen(RIG + ["sim", "sim://?seed=6&speed=20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sim = subprocess.Popen(RIG + ["sim", "sim://?seed=6&speed=20&clock=wall"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         dev = sim.stdout.readline().strip()
         assert dev.startswith("/dev/")

@@ -175,3 +175,152 @@ def test_other_packets_are_queued_in_order():
     pk = d.take_packets()
     assert [p[0] for p in pk] == [wire.T_HELLO, wire.T_ACK]
     assert wire.Hello.from_payload(pk[0][1]) == h
+
+
+# -- resets, sequence restarts, true counts ------------------------------------------------------
+
+def test_reset_gap_is_its_true_length_from_host_time_not_a_nominal_step():
+    # 5 frames up to board time 50.05 s, received at host 10.0 s; the board reboots; its new
+    # clock reads 20 ms at the first frame after, and the host receives the 5 frames after it
+    # (the last sent 50 ms after the first) at host 11.5 s: the first one was sent at 11.45 s.
+    before, *_ = make_frames(5, seq0=100, t0=50_000_000)
+    after, *_ = make_frames(5, seq0=0, t0=20_000)
+    d = Decoder(nominal_period_s=PERIOD_US / 1e6)
+    a = d.feed(before, host_t_s=10.0)
+    b = d.feed(after, host_t_s=11.5)
+    jump = b.t_s[0] - a.t_s[-1]
+    # the host received the last frame before at 10.0 s and sent-time of the first after is 11.45 s
+    assert abs(jump - 1.45) < 1e-6
+    assert d.stats.resets == 1 and abs(d.stats.reset_gap_s - 1.45) < 1e-6
+    assert d.gaps == [(a.t_s[-1], jump)] or abs(d.gaps[0][1] - jump) < 1e-9
+    assert d.stats.frames_lost == 0
+    assert np.allclose(np.diff(b.t_s), PERIOD_US / 1e6)
+
+
+def test_reset_without_host_time_keeps_at_least_the_new_clock_reading():
+    before, *_ = make_frames(5, seq0=100, t0=50_000_000)
+    after, *_ = make_frames(5, seq0=2, t0=400_000)  # frames 0 and 1 after the reboot were lost
+    d = Decoder(nominal_period_s=PERIOD_US / 1e6)
+    b = d.feed(before + after)
+    i = int(np.flatnonzero(np.diff(b.t_s) > 0.1)[0])
+    assert abs((b.t_s[i + 1] - b.t_s[i]) - 0.4) < 1e-6   # lower bound: the firmware ran 0.4 s
+    assert d.stats.resets == 1 and d.stats.frames_lost == 2
+
+
+def test_reset_announced_by_hello_is_counted_once_even_when_the_clock_does_not_go_back():
+    before, *_ = make_frames(4, seq0=7, t0=30_000)      # streamed only 30 ms before the reset
+    after, *_ = make_frames(4, seq0=0, t0=90_000)       # new clock already past the old one
+    d = Decoder(nominal_period_s=PERIOD_US / 1e6)
+    a = d.feed(before, host_t_s=5.0)
+    d.note_reset()            # the link saw an unsolicited HELLO
+    d.mark_stream_start()     # and sent START again
+    b = d.feed(after, host_t_s=6.2)
+    assert d.stats.resets == 1
+    assert abs((b.t_s[0] - a.t_s[-1]) - (1.2 - 3 * PERIOD_US / 1e6)) < 1e-6
+    assert d.stats.frames_lost == 0 and d.stats.sequence_restarts == 0
+
+
+def test_reset_after_the_clock_passed_2_31_us_is_found_from_host_time():
+    # 40 minutes in, the old clock is past 2^31 us: the new clock's small value looks "ahead"
+    # modulo 2^32; the host saw only 1.5 s pass, so the board clock restarted
+    before, *_ = make_frames(5, seq0=9000, t0=3_900_000_000)
+    after, *_ = make_frames(5, seq0=0, t0=30_000)
+    d = Decoder(nominal_period_s=PERIOD_US / 1e6)
+    a = d.feed(before, host_t_s=100.0)
+    b = d.feed(after, host_t_s=101.5)
+    assert d.stats.resets == 1 and d.stats.frames_lost == 0
+    assert abs((b.t_s[0] - a.t_s[-1]) - (1.5 - 4 * PERIOD_US / 1e6)) < 1e-6
+
+
+def test_repeated_start_restarts_the_sequence_without_65000_lost_frames():
+    # START obeyed, its ACK corrupted, START sent again: the board restarts its sequence at 0
+    # on the next conversion; frames 79 (before) and 0, 1 (after) were corrupted on the way.
+    data, *_ = make_frames(90, seq0=0, t0=1000)
+    seq = np.r_[np.arange(80), np.arange(10)]
+    t = 1000 + PERIOD_US * np.arange(90)
+    raw = np.zeros((90, 4), dtype=np.int64)
+    pk = wire.sample_packets(seq, t, raw, np.zeros(90, dtype=np.int64))
+    frames = [pk[i * wire.SAMPLE_PACKET_LEN:(i + 1) * wire.SAMPLE_PACKET_LEN] for i in range(90)]
+    keep = [i for i in range(90) if i not in (79, 80, 81)]
+    d = Decoder(nominal_period_s=0.0125)
+    d.mark_stream_start()
+    b = d.feed(b"".join(frames[i] for i in keep), host_t_s=1.0)
+    assert d.stats.frames_lost == 3
+    assert d.stats.sequence_restarts == 1 and d.stats.resets == 0
+    assert np.allclose(np.diff(b.t_s)[np.diff(b.t_s) < 0.02], PERIOD_US / 1e6)
+    assert len(b) == 87
+
+
+def test_frames_lost_at_the_start_of_a_stream_are_counted():
+    data, *_ = make_frames(6, seq0=0)
+    d = Decoder()
+    d.mark_stream_start()
+    d.feed(data[3 * wire.SAMPLE_PACKET_LEN:])  # seq 0, 1, 2 never arrived
+    assert d.stats.frames_lost == 3
+
+
+# -- linear time and bounded memory --------------------------------------------------------------
+
+def _noisy_stream(n_frames, seed):
+    """Frames with about one in three corrupted: many breaks in the stream."""
+    data, *_ = make_frames(n_frames, seed=seed)
+    arr = np.frombuffer(data, dtype=np.uint8).copy()
+    rng = np.random.default_rng(seed)
+    hit = rng.random(len(arr)) < 0.015
+    arr[hit] ^= rng.integers(1, 256, int(hit.sum()), dtype=np.uint8)
+    return arr.tobytes()
+
+
+def _frames_hiding_packets(n_frames):
+    """Frames whose raw bytes each hold a complete valid ACK packet: a candidate inside every
+    frame, so the scan breaks at every frame (the old scan was quadratic here: 10x the time
+    for 4x the bytes)."""
+    ack = wire.packet(wire.T_ACK, wire.ack_payload(wire.C_START, 0))
+    out = bytearray()
+    for i in range(n_frames):
+        payload = (i & 0xFFFF).to_bytes(2, "little") + (1000 + PERIOD_US * i).to_bytes(4, "little")
+        payload += ack + bytes(12 - len(ack)) + b"\0\0"
+        out += wire.packet(wire.T_SAMPLE, payload)
+    return bytes(out)
+
+
+def test_one_large_feed_costs_work_linear_in_its_size_and_equals_small_feeds():
+    cases = [(_noisy_stream(20_000, 1), _noisy_stream(80_000, 1)),          # 0.5 and 2.2 MB
+             (_frames_hiding_packets(20_000), _frames_hiding_packets(80_000))]
+    for small, big in cases:
+        _check_linear(small, big)
+
+
+def _check_linear(small, big):
+    works = []
+    for blob in (small, big):
+        d = Decoder()
+        one = d.feed(blob)
+        works.append(d.work / len(blob))
+        d2 = Decoder()
+        parts = FrameBatch.concat([d2.feed(blob[i:i + 4096]) for i in range(0, len(blob), 4096)])
+        assert np.array_equal(one.seq, parts.seq) and np.array_equal(one.t_s, parts.t_s)
+        assert d.stats.frames_lost == d2.stats.frames_lost and d.stats.crc_failures == d2.stats.crc_failures
+    # work per byte does not grow with the size of the feed (quadratic: it grew 4-fold here)
+    assert works[1] < 1.2 * works[0] and works[1] < 3.0
+
+
+def test_one_large_feed_holds_temporary_memory_bounded_by_the_chunk():
+    import tracemalloc
+
+    from rig.board.decoder import CHUNK_BYTES
+
+    peaks = []
+    for n in (40_000, 160_000):                   # 1.1 MB and 4.3 MB of frames
+        blob = _noisy_stream(n, 2)
+        d = Decoder()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        out = d.feed(blob)
+        peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        result = sum(getattr(out, f).nbytes for f in FrameBatch.fields())
+        peaks.append(peak - 2 * result)           # the frames returned (and their concat copy)
+    # the temporary memory beyond the result is bounded by the chunk, not by the input
+    assert peaks[1] < peaks[0] + 2 * CHUNK_BYTES * 64
+    assert peaks[1] < 64 * CHUNK_BYTES

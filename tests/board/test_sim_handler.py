@@ -55,7 +55,7 @@ def stream(url, board_s, speed):
 
 
 def test_boot_hello_then_frames_only_after_start():
-    c = Client("sim://?seed=1&speed=10")
+    c = Client("sim://?seed=1&clock=lockstep&step_s=0.05")
     assert c.until(lambda: any(p[0] == wire.T_HELLO for p in c.packets))
     h = wire.Hello.from_payload(c.packets[0][1])
     assert h.board_id == SimBoardModel(seed=1).board_id and h.cell_count == 4 and h.adc_name == "HX711"
@@ -73,7 +73,7 @@ def test_boot_hello_then_frames_only_after_start():
 
 
 def test_rate_sequence_and_timestamps_follow_the_board_clock():
-    c = stream("sim://?seed=2&speed=20&person=0", 3.0, 20)
+    c = stream("sim://?seed=2&clock=lockstep&step_s=0.1&person=0", 3.0, 20)
     f = c.frames()
     model = SimBoardModel(seed=2)
     assert np.all(np.diff(f.seq.astype(int)) == 1)
@@ -85,28 +85,36 @@ def test_rate_sequence_and_timestamps_follow_the_board_clock():
     assert c.d.stats.frames_lost == 0 and c.d.stats.crc_failures == 0
 
 
-def test_speed_compresses_wall_time_not_board_time():
-    t0 = time.monotonic()
-    c = stream("sim://?seed=3&speed=40&person=0", 4.0, 40)
-    wall = time.monotonic() - t0
+def test_speed_compresses_wall_time_not_board_time(monkeypatch):
+    # the wall clock mode (demos), on a fake wall clock so the host's speed does not matter
+    from rig.sim import protocol_sim
+
+    wall = [100.0]
+    monkeypatch.setattr(protocol_sim, "_wall_clock", lambda: wall[0])
+    c = Client("sim://?seed=3&speed=40&person=0&clock=wall")
+    wall[0] += 0.03                                   # 1.2 board s: the board has booted
+    c.pump(0.01)
+    assert any(p[0] == wire.T_HELLO for p in c.packets) and len(c.frames()) == 0
+    c.send(wire.C_START)
+    wall[0] += 0.1                                    # one tenth of a wall second ...
+    c.pump(0.01)
     f = c.frames()
-    assert f.t_s[-1] - f.t_s[0] >= 4.0
-    assert wall < 4.0 / 2  # forty times faster, with plenty of slack for a busy machine
+    assert 3.9 <= f.t_s[-1] - f.t_s[0] <= 4.0         # ... is four board seconds
 
 
 def test_same_seed_same_world_at_the_same_board_time():
-    a = stream("sim://?seed=4&speed=20&load=30@50,-20&person=0", 1.5, 20).frames()
-    b = stream("sim://?seed=4&speed=20&load=30@50,-20&person=0", 1.5, 20).frames()
+    a = stream("sim://?seed=4&clock=lockstep&step_s=0.1&load=30@50,-20&person=0", 1.5, 20).frames()
+    b = stream("sim://?seed=4&clock=lockstep&step_s=0.1&load=30@50,-20&person=0", 1.5, 20).frames()
     common, ia, ib = np.intersect1d(a.t_us, b.t_us, return_indices=True)
     assert len(common) > 50
     assert np.array_equal(a.raw[ia], b.raw[ib])
-    c = stream("sim://?seed=5&speed=20&load=30@50,-20&person=0", 1.0, 20).frames()
+    c = stream("sim://?seed=5&clock=lockstep&step_s=0.1&load=30@50,-20&person=0", 1.0, 20).frames()
     assert not np.allclose(c.raw.mean(0), a.raw.mean(0), atol=1000)
 
 
 def test_ideal_board_counts_are_the_bilinear_loads_exactly():
     kg, x, y = 40.0, 60.0, -90.0
-    f = stream(f"sim://?ideal=1&speed=20&person=0&load={kg}@{x},{y}", 0.5, 20).frames()
+    f = stream(f"sim://?ideal=1&clock=lockstep&step_s=0.1&person=0&load={kg}@{x},{y}", 0.5, 20).frames()
     w = kg * G
     L = 360.0
     expect = w * np.array([
@@ -120,14 +128,14 @@ def test_cells_have_unequal_gains_offsets_and_noise():
     m = SimBoardModel(seed=7)
     assert np.ptp(m.gains_counts_per_n) > 0.005 * NOMINAL_GAIN_COUNTS_PER_N
     assert np.all(np.abs(m.gains_counts_per_n / NOMINAL_GAIN_COUNTS_PER_N - 1) <= 0.04 + 1e-12)
-    f = stream("sim://?seed=7&speed=20&person=0", 2.0, 20).frames()
+    f = stream("sim://?seed=7&clock=lockstep&step_s=0.1&person=0", 2.0, 20).frames()
     sd = f.raw.std(axis=0)
     assert np.all((sd > 50) & (sd < 400))
     assert np.all(np.abs(f.raw.mean(0) - m.offsets_counts) < 500)
 
 
 def test_commands_calibration_blob_busy_and_unknown():
-    c = Client("sim://?seed=1&speed=10")
+    c = Client("sim://?seed=1&clock=lockstep&step_s=0.05")
     c.until(lambda: any(p[0] == wire.T_HELLO for p in c.packets))
     c.send(wire.C_CALIB_READ)
     assert c.until(lambda: any(p[0] == wire.T_CALIB for p in c.packets))
@@ -148,25 +156,25 @@ def test_commands_calibration_blob_busy_and_unknown():
     ("saturate_cell=1", lambda f: (f.raw[:, 1] == wire.INT24_MAX).all() and f.cell_flags(wire.CELL_SATURATED)[:, 1].all()),
 ])
 def test_cell_faults_show_in_status_bits(opt, check):
-    f = stream(f"sim://?seed=1&speed=20&person=0&{opt}", 0.5, 20).frames()
+    f = stream(f"sim://?seed=1&clock=lockstep&step_s=0.1&person=0&{opt}", 0.5, 20).frames()
     assert check(f)
 
 
 def test_reversed_cell_counts_fall_under_load():
-    empty = stream("sim://?seed=8&speed=20&person=0&reverse_cell=3", 0.5, 20).frames().raw.mean(0)
-    loaded = stream("sim://?seed=8&speed=20&person=0&reverse_cell=3&load=50@150,-150", 0.5, 20).frames().raw.mean(0)
+    empty = stream("sim://?seed=8&clock=lockstep&step_s=0.1&person=0&reverse_cell=3", 0.5, 20).frames().raw.mean(0)
+    loaded = stream("sim://?seed=8&clock=lockstep&step_s=0.1&person=0&reverse_cell=3&load=50@150,-150", 0.5, 20).frames().raw.mean(0)
     d = loaded - empty
     assert d[3] < -100_000 and np.all(d[[0, 1, 2]] > -1000)
 
 
 def test_swapped_cells_trade_channels():
-    ok = stream("sim://?seed=9&speed=20&person=0&load=50@-150,150", 0.5, 20).frames().raw.mean(0)
-    sw = stream("sim://?seed=9&speed=20&person=0&load=50@-150,150&swap_cells=0-1", 0.5, 20).frames().raw.mean(0)
+    ok = stream("sim://?seed=9&clock=lockstep&step_s=0.1&person=0&load=50@-150,150", 0.5, 20).frames().raw.mean(0)
+    sw = stream("sim://?seed=9&clock=lockstep&step_s=0.1&person=0&load=50@-150,150&swap_cells=0-1", 0.5, 20).frames().raw.mean(0)
     assert abs(sw[1] - ok[0]) < 500 and abs(sw[0] - ok[1]) < 500
 
 
 def test_corrupted_and_dropped_bytes_never_yield_bad_frames():
-    c = stream("sim://?seed=10&speed=20&person=0&ideal=1&load=20@0,0&corrupt=0.002&drop=0.002", 5.0, 20)
+    c = stream("sim://?seed=10&clock=lockstep&step_s=0.1&person=0&ideal=1&load=20@0,0&corrupt=0.002&drop=0.002", 5.0, 20)
     f = c.frames()
     s = c.d.stats
     assert s.crc_failures > 0 and s.frames_lost > 0 and s.bytes_skipped > 0
@@ -176,7 +184,7 @@ def test_corrupted_and_dropped_bytes_never_yield_bad_frames():
 
 def test_disconnect_raises_like_an_unplugged_device():
     # speed 5: START goes out well before the unplug at 1.5 board s (0.3 s of wall time)
-    c = Client("sim://?seed=1&speed=5&disconnect_s=1.5")
+    c = Client("sim://?seed=1&clock=lockstep&step_s=0.025&boot_s=0.05&disconnect_s=1.5")
     c.until(lambda: any(p[0] == wire.T_HELLO for p in c.packets))
     c.send(wire.C_START)
     with pytest.raises(serial.SerialException):
@@ -193,3 +201,121 @@ def test_disconnect_raises_like_an_unplugged_device():
 def test_bad_options_are_named(url, needle):
     with pytest.raises(serial.SerialException, match=needle):
         serial.serial_for_url(url)
+
+
+# -- resets as on an Arduino, and lockstep time ---------------------------------------------------
+
+from rig.sim.protocol_sim import BOOT_HELLO_DELAY_S, SimBoard  # noqa: E402
+from urllib.parse import parse_qs  # noqa: E402
+
+
+def _board(query):
+    return SimBoard(parse_qs(query, keep_blank_values=True))
+
+
+def _drain(b):
+    out = bytes(b.out)
+    b.out.clear()
+    return out
+
+
+def test_opening_the_port_reboots_the_board_silent_in_its_bootloader():
+    b = _board("seed=1&person=0&boot_s=0.8")
+    b.advance(0.8)
+    assert _drain(b) == b""                       # bootloader: not a byte
+    b.receive(wire.command(wire.C_IDENTIFY))      # nor an answer
+    b.advance(0.8 + BOOT_HELLO_DELAY_S + 1e-6)
+    d = Decoder()
+    d.feed(_drain(b))
+    assert [p[0] for p in d.take_packets()] == [wire.T_HELLO]
+    b.receive(wire.command(wire.C_START))
+    b.advance(1.5)
+    f = d.feed(_drain(b))
+    # the firmware's clock started at 0 when the bootloader handed over (0.8 s after open)
+    world = b.model.sample_times_s(np.arange(b.next_k - len(f), b.next_k))
+    assert np.array_equal(f.t_us.astype(np.int64), np.rint((world - 0.8) * 1e6).astype(np.int64))
+    assert f.seq[0] == 0
+
+
+def test_reset_s_reboots_clock_and_sequence_to_zero_after_bootloader_silence():
+    b = _board("seed=2&person=0&boot_s=0.5&reset_s=2")
+    d = Decoder()
+    b.advance(0.6)
+    d.feed(_drain(b))
+    b.receive(wire.command(wire.C_START))
+    b.advance(2.0)
+    before = d.feed(_drain(b))
+    d.take_packets()
+    b.advance(2.5)                                  # the bootloader: silent
+    assert _drain(b) == b""
+    b.advance(2.5 + BOOT_HELLO_DELAY_S + 1e-6)
+    d.feed(_drain(b))
+    assert [p[0] for p in d.take_packets()] == [wire.T_HELLO]
+    assert not b.streaming                          # rebooted: waits for START
+    b.receive(wire.command(wire.C_START))
+    b.advance(3.0)
+    after = FrameBatch.concat([d.feed(_drain(b))])
+    assert before.seq[-1] > 100 and after.seq[0] == 0
+    assert after.t_us[0] < 0.5e6 - 2.5e6 + 3.0e6     # clock restarted at 0 at 2.5 s
+    assert b.truth.resets == 1 and len(b.truth.gaps_s) == 1
+    # the truth: from the last frame before (clock of the first boot, started at 0.5 s) to the
+    # first one after (clock of the second boot, started at 2.5 s), in world time
+    assert abs(b.truth.gaps_s[0] - ((after.t_us[0] / 1e6 + 2.5) - (before.t_us[-1] / 1e6 + 0.5))) < 1e-6
+
+
+def test_decoder_records_the_true_reset_gap_when_host_time_is_board_time():
+    """A host that reads every 5 ms of board time with its own clock (here: the world's): the
+    decoder's gap, from host receive times, is the true one within one frame period."""
+    b = _board("seed=3&person=0&boot_s=1.0&reset_s=3")
+    d = Decoder(nominal_period_s=0.0125)
+    streaming, frames = False, []
+    for i in range(1, 1200):
+        now = i * 0.005
+        b.advance(now)
+        frames.append(d.feed(_drain(b), host_t_s=now + 0.002))   # 2 ms USB latency
+        for ptype, _ in d.take_packets():
+            if ptype == wire.T_HELLO:
+                if streaming:
+                    d.note_reset()
+                d.mark_stream_start()
+                b.receive(wire.command(wire.C_START))
+                streaming = True
+    f = FrameBatch.concat(frames)
+    assert d.stats.resets == 1 and b.truth.resets == 1
+    assert abs(d.gaps[0][1] - b.truth.gaps_s[0]) < b.model.period_s
+    assert d.gaps[0][1] > 1.0                       # the bootloader's second is in it
+    assert abs(d.stats.frames_lost) == 0 and np.all(np.diff(f.t_s) > 0)
+
+
+def test_lockstep_gives_the_same_stream_whatever_the_host_speed():
+    def run(pause_s):
+        ser = serial.serial_for_url("sim://?seed=4&person=0&load=30@50,-20&clock=lockstep&step_s=0.01", timeout=0.05)
+        d = Decoder()
+        batches, hello = [], False
+        while len(FrameBatch.concat(batches)) < 200:
+            batches.append(d.feed(ser.read(ser.in_waiting or 1)))
+            if not hello and any(p[0] == wire.T_HELLO for p in d.take_packets()):
+                hello = True
+                ser.write(wire.command(wire.C_START))
+            time.sleep(pause_s)                    # a slow host
+        return FrameBatch.concat(batches)[:200], ser.board.world_s
+
+    (fast, wf), (slow, ws) = run(0.0), run(0.003)
+    assert np.array_equal(fast.t_us, slow.t_us) and np.array_equal(fast.raw, slow.raw)
+    assert np.array_equal(fast.seq, np.arange(200))
+
+
+def test_lockstep_board_time_advances_only_with_empty_reads():
+    ser = serial.serial_for_url("sim://?seed=1&person=0&clock=lockstep&step_s=0.05&boot_s=0.3", timeout=0.05)
+    time.sleep(0.05)
+    assert ser.board.world_s == 0.0                  # wall time passing moves nothing
+    for _ in range(6):
+        assert ser.read(1) == b""                    # bootloader: 6 empty reads, 6 steps
+    assert abs(ser.board.world_s - 0.3) < 1e-9
+    assert ser.read(100)                             # a step: the HELLO comes
+    assert ser.in_waiting == 0 and abs(ser.board.world_s - 0.35) < 1e-9
+
+
+def test_bad_clock_option_is_named():
+    with pytest.raises(serial.SerialException, match="clock='fast' must be wall or lockstep"):
+        serial.serial_for_url("sim://?clock=fast")

@@ -1,7 +1,7 @@
 """`rig calibrate` and `rig check` end to end on the simulated board through the serial link.
 
-speed=100 makes the board stream 100 board seconds per wall second; every step is detected in
-board time, so the procedure is the same as at speed 1.
+clock=lockstep: board time advances with the link's reads (0.5 board s per empty read), not with
+the wall clock; every step is detected in board time, so the procedure is the same as in real time.
 """
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from rig.calibration import load_calibration, nominal_path
 from rig.cli import main
 
 pytestmark = pytest.mark.sim
-SPEED = 100
+CLOCK = "clock=lockstep&step_s=0.5"  # board time follows the reads: host speed does not matter
 
 
 def rig(capsys, *argv):
@@ -24,7 +24,7 @@ def rig(capsys, *argv):
 
 def calibrate(capsys, tmp_path, url_opts, *extra):
     out = tmp_path / "cal.toml"
-    code, stdout, stderr = rig(capsys, "calibrate", "--port", f"sim://?{url_opts}&speed={SPEED}", "--mass-kg", "20",
+    code, stdout, stderr = rig(capsys, "calibrate", "--port", f"sim://?{url_opts}&{CLOCK}", "--mass-kg", "20",
                                "--yes", "--out", str(out), *extra)
     return code, stdout, stderr, out
 
@@ -38,7 +38,7 @@ def seed3_calibration(tmp_path_factory):
     out = tmp_path_factory.mktemp("cal") / "cal.toml"
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), pytest.raises(SystemExit) as e:
-        main(["calibrate", "--port", f"sim://?seed=3&calibration=20&speed={SPEED}", "--mass-kg", "20", "--yes",
+        main(["calibrate", "--port", f"sim://?seed=3&calibration=20&{CLOCK}", "--mass-kg", "20", "--yes",
               "--out", str(out), "--write-board"])
     assert e.value.code == 0, buf.getvalue()
     return out, buf.getvalue()
@@ -83,7 +83,7 @@ def test_load_option_through_the_serial_link_reads_the_mass_and_its_place(seed3_
     from rig.engine.cop import cop_from_forces
 
     cal = load_calibration(seed3_calibration[0])
-    with open_board(f"sim://?seed=3&person=0&load=45@-90,60&speed={SPEED}") as link:
+    with open_board(f"sim://?seed=3&person=0&load=45@-90,60&{CLOCK}") as link:
         link.start()
         frames = link.wait_frames(300, timeout_s=30)
     fz, x, y = cop_from_forces(cal.forces_n(frames.raw), cal.positions_mm)
@@ -93,26 +93,26 @@ def test_load_option_through_the_serial_link_reads_the_mass_and_its_place(seed3_
 
 def test_check_passes_with_the_calibration_and_fails_with_nominal(capsys, seed3_calibration):
     path = str(seed3_calibration[0])
-    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
+    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&{CLOCK}", "--mass-kg", "20",
                          "--calibration", path, "--yes")
     assert code == 0, err
     assert out.count("PASS") == 2 and "Spot check passed" in out
     assert "stores no calibration record" in out  # a fresh simulated board has an empty EEPROM
     assert "days old" not in out
-    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
+    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&{CLOCK}", "--mass-kg", "20",
                          "--calibration", path, "--yes", "--max-age-days", "0")
     assert code == 0 and "Warning: calibration f6b12e3442a2e727-" in out and "days old (limit 0)" in out
-    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
+    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&{CLOCK}", "--mass-kg", "20",
                          "--calibration", path, "--yes", "--write-board", "--force-tol-pct", "0.5", "--cop-tol-mm", "1")
     assert code == 0 and "(48 bytes) stored on the board" in out
-    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&speed={SPEED}", "--mass-kg", "20",
+    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=3&check=20&{CLOCK}", "--mass-kg", "20",
                          "--calibration", str(nominal_path()), "--yes")
     assert code == 1 and "FAIL" in out
     assert err.count("\n") == 1 and err.startswith("Error: spot check FAILED for calibration nominal")
 
 
 def test_check_refuses_another_boards_calibration(capsys, seed3_calibration):
-    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=4&check=20&speed={SPEED}", "--mass-kg", "20",
+    code, out, err = rig(capsys, "check", "--port", f"sim://?seed=4&check=20&{CLOCK}", "--mass-kg", "20",
                          "--calibration", str(seed3_calibration[0]), "--yes")
     assert code == 1 and err.count("\n") == 1
     assert "calibration is for board" in err and "--force" in err
@@ -159,7 +159,7 @@ def test_interactive_prompts(tmp_path):
     from rig.cli import cli
 
     out = tmp_path / "cal.toml"
-    res = CliRunner().invoke(cli, ["calibrate", "--port", f"sim://?seed=6&calibration=25&noise_kg=0&speed={SPEED}",
+    res = CliRunner().invoke(cli, ["calibrate", "--port", f"sim://?seed=6&calibration=25&noise_kg=0&{CLOCK}",
                                    "--noise-kg", "0", "--out", str(out), "--by", "Dr Test"], input="25\ny\n")
     assert res.exit_code == 0, res.output
     assert "Known mass in kg: 25" in res.output and "Start? (the board must be empty) [Y/n]: y" in res.output

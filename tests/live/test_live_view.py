@@ -99,7 +99,7 @@ def test_rig_live_command_end_to_end(tmp_path, capsys):
 
     snap = tmp_path / "live.png"
     with pytest.raises(SystemExit) as e:
-        main(["live", "--port", "sim://?seed=2&speed=10&stance=single_right", "--seconds", "5",
+        main(["live", "--port", "sim://?seed=2&clock=lockstep&step_s=0.05&stance=single_right", "--seconds", "5",
               "--stance", "single_right", "--snapshot", str(snap)])
     out = capsys.readouterr()
     assert e.value.code == 0, out.err

@@ -48,7 +48,7 @@ def one_trial(tmp_path):
 
 
 def run_one(capsys, tmp_path, proto, sim_opts, *extra):
-    return rig(capsys, "run", proto, "--port", f"sim://?seed=4&mass_kg=70&speed=10{sim_opts}",
+    return rig(capsys, "run", proto, "--port", f"sim://?seed=4&mass_kg=70&clock=lockstep&step_s=0.05{sim_opts}",
                "--athlete", "V1", "--no-live", "--yes", "--max-repeats", "0", "--mass-kg", "70",
                "--data-dir", str(tmp_path / "data"), *extra)
 
@@ -74,6 +74,7 @@ def test_a_clean_trial_is_valid_and_stored(capsys, tmp_path, one_trial):
     ("&events=shift@7:80", (), "COP outside the foot marks"),
     ("", ("--mass-kg", "85"), "does not match the body mass 85.0 kg"),
     ("&drop=0.0008", (), "of frames lost on the link"),
+    ("&reset_s=9", (), "the board restarted once during the trial"),
 ])
 def test_each_validity_rule_is_triggered_by_the_simulated_athlete(capsys, tmp_path, one_trial, sim_opts, extra, reason):
     code, out, err = run_one(capsys, tmp_path, one_trial, sim_opts, *extra)
@@ -95,11 +96,11 @@ def test_board_unplugged_mid_trial_keeps_the_trial_incomplete(capsys, tmp_path, 
 
 
 def test_hop_protocol_refused_on_a_slow_board_and_measured_on_a_fast_one(capsys, tmp_path):
-    code, out, err = rig(capsys, "run", "hop-stabilization", "--port", "sim://?seed=2", "--athlete", "H",
+    code, out, err = rig(capsys, "run", "hop-stabilization", "--port", "sim://?seed=2&clock=lockstep", "--athlete", "H",
                          "--no-live", "--yes", "--mass-kg", "70", "--data-dir", str(tmp_path / "d"))
     assert code == 1 and "needs a board sampling at >= 500 Hz" in err and "80 Hz" in err
     code, out, err = rig(capsys, "run", "hop-stabilization", "--short", "--port",
-                         "sim://?seed=2&rate_hz=1000&mass_kg=70&speed=5", "--athlete", "H", "--no-live", "--yes",
+                         "sim://?seed=2&rate_hz=1000&mass_kg=70&clock=lockstep&step_s=0.025", "--athlete", "H", "--no-live", "--yes",
                          "--mass-kg", "70", "--data-dir", str(tmp_path / "d"))
     assert code == 0, err
     with Store.open(tmp_path / "d") as s:
@@ -152,7 +153,7 @@ def test_snapshot_shows_the_trace_over_the_stance_foot(capsys, tmp_path, one_tri
 def test_bess_proposes_error_candidates_for_the_clinician(capsys, tmp_path):
     """A touch-down in the BESS single-leg condition is an error candidate, not an invalid trial."""
     code, out, err = rig(capsys, "run", "bess", "--short", "--port",
-                         "sim://?seed=4&mass_kg=70&speed=20&events=touchdown@37:0.6", "--athlete", "B1", "--no-live",
+                         "sim://?seed=4&mass_kg=70&clock=lockstep&step_s=0.1&events=touchdown@37:0.6", "--athlete", "B1", "--no-live",
                          "--yes", "--mass-kg", "70", "--data-dir", str(tmp_path / "d"))
     assert code == 0, err
     with Store.open(tmp_path / "d") as s:
@@ -170,7 +171,7 @@ def test_ctrl_c_mid_trial_stops_cleanly_and_keeps_the_trial(tmp_path, one_trial)
     import time
 
     p = subprocess.Popen([sys.executable, "-m", "rig", "run", one_trial, "--port",
-                          "sim://?seed=4&mass_kg=70&speed=2", "--athlete", "C1", "--no-live", "--yes",
+                          "sim://?seed=4&mass_kg=70&clock=lockstep&step_s=0.01", "--athlete", "C1", "--no-live", "--yes",
                           "--mass-kg", "70", "--data-dir", str(tmp_path / "d")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = ""

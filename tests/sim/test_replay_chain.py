@@ -22,7 +22,7 @@ def test_replayed_pds_trial_through_the_whole_chain(tmp_path):
     src = PDS_DIR / "PDS13OF1grf.txt"
     out = tmp_path / "replay.csv"
     p = subprocess.run([sys.executable, "-m", "rig", "stream", "--port",
-                        f"sim://?seed=1&replay={src}&on_s=1&speed=20&rate_hz=100", "--seconds", "62",
+                        f"sim://?seed=1&replay={src}&on_s=1&clock=lockstep&step_s=0.1&rate_hz=100", "--seconds", "62",
                         "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     a, b = analyze(out), analyze(src)

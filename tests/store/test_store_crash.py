@@ -21,12 +21,12 @@ ROOT = HERE.parent.parent
 
 
 def sim_url(extra: str = "") -> str:
-    """``sim://?seed=1&speed=5`` (an athlete on the board). Until the simulated athlete scene
+    """``sim://?seed=1&clock=lockstep&step_s=0.025`` (an athlete on the board). Until the simulated athlete scene
     (rig.sim.scene) lands, the calibration-check scene stands in for the world on the
     board: the simulated electronics, wire format, link and decoder are the real ones."""
     import importlib.util
 
-    url = "sim://?seed=1&speed=5" + extra
+    url = "sim://?seed=1&clock=lockstep&step_s=0.025" + extra
     if importlib.util.find_spec("rig.sim.scene") is None:
         url += "&check=20"
     return url
