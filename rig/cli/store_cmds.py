@@ -21,10 +21,34 @@ def _open(data_dir, quiet_recovery: bool = False):
 
     store = Store.open(data_dir)
     if store.recovered and not quiet_recovery:
-        n = len(store.recovered)
-        click.echo(f"note: recovered {n} interrupted trial{'s' * (n != 1)} left by a crash "
-                   "(marked incomplete; see `rig recover`)", err=True)
+        for line in recovery_lines(store.recovered):
+            click.echo(f"note: {line}", err=True)
     return store
+
+
+def recovery_lines(recovered: list[dict]) -> list[str]:
+    """One line per thing ``Store.recover`` did (trials recovered, journals set aside,
+    sessions closed), for ``rig recover`` and as notes from every other command."""
+    lines = []
+    for r in recovered:
+        kind = r.get("kind", "trial")
+        if kind == "quarantined":
+            lines.append(f"journal {r['path']} is malformed or foreign: moved to {r['moved_to']} "
+                         f"({r['error']})")
+        elif kind == "failed":
+            lines.append(f"recovery stopped: {r['error']}")
+        elif kind == "session":
+            lines.append(f"session {r['session_id']} was left open by a program that ended "
+                         f"({r['trials']} trial{'s' * (r['trials'] != 1)} filed): closed as "
+                         f"{r['status']}")
+        elif r.get("already_filed"):
+            lines.append(f"trial {r['trial_id']}: already filed; leftover journal removed")
+        else:
+            last = f", last at board time {r['last_t_s']:.3f} s" if r.get("last_t_s") is not None else ""
+            drop = f"; {r['dropped_bytes']} bytes of torn tail dropped" if r.get("dropped_bytes") else ""
+            lines.append(f"recovered trial {r['trial_id']} of session {r['session_id']}: "
+                         f"{r['frames']} frames{last}{drop}; marked incomplete")
+    return lines
 
 
 @click.command()
@@ -32,24 +56,26 @@ def _open(data_dir, quiet_recovery: bool = False):
 def recover(data_dir):
     """Turn journals left by a crash, kill or unplugged board into incomplete trials.
 
-    Runs by itself whenever the data directory is opened; this command reports it. At most
-    the last 100 ms recorded before a power loss are lost (nothing, if only the program died).
+    Also closes sessions left open by a program that died (as incomplete, resumable) and
+    moves malformed or foreign journals to journal/unreadable/. Runs by itself whenever the
+    data directory is opened; this command reports it. At most the last 100 ms recorded
+    before a power loss are lost (nothing, if only the program died).
     """
+    from rig.errors import RigError
+
     store = _open(data_dir, quiet_recovery=True)
     try:
+        if store.read_only:
+            raise RigError(f"data dir {store.root} is read-only: nothing can be recovered there "
+                           "(copy it to a writable place first)")
         if not store.recovered:
             click.echo(f"nothing to recover in {store.root}")
             return
-        for r in store.recovered:
-            if r.get("error"):
-                click.echo(f"unreadable journal moved aside: {r['error']}")
-            elif r.get("already_filed"):
-                click.echo(f"trial {r['trial_id']}: already filed; leftover journal removed")
-            else:
-                last = f", last at board time {r['last_t_s']:.3f} s" if r.get("last_t_s") is not None else ""
-                drop = f"; {r['dropped_bytes']} bytes of torn tail dropped" if r.get("dropped_bytes") else ""
-                click.echo(f"recovered trial {r['trial_id']} of session {r['session_id']}: "
-                           f"{r['frames']} frames{last}{drop}; marked incomplete")
+        for line in recovery_lines(store.recovered):
+            click.echo(line)
+        failed = [r for r in store.recovered if r.get("kind") == "failed"]
+        if failed:
+            raise RigError(failed[0]["error"] + "; make room and run `rig recover` again")
     finally:
         store.close()
 
