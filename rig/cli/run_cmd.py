@@ -241,6 +241,9 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
         if not interactive:
             raise RigError("--athlete is required (an athlete code, e.g. --athlete A7)")
         athlete = click.prompt("Athlete code")
+    from rig.store.core import check_code
+
+    athlete = check_code(athlete)          # normalised once, here at the edge ("A7 " -> "A7")
     entries = _entries(protocol, {"cait_left": cait_left, "cait_right": cait_right,
                                   "sprain_history": sprain_history, "giving_way": giving_way,
                                   "lunge_left_cm": lunge_left_cm, "lunge_right_cm": lunge_right_cm},

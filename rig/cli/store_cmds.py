@@ -125,10 +125,14 @@ def history(athlete, set_baseline, measures, data_dir):
     measure's minimal detectable change (MDC; its source is printed)."""
     from rig.errors import RigError
 
+    from rig.store.core import normalise_code
+
+    athlete = normalise_code(athlete)
     store = _open(data_dir)
     try:
         if store.athlete(athlete) is None:
-            raise RigError(f"no athlete {athlete!r} in {store.root} (see `rig sessions`)")
+            shown = repr(athlete) if len(athlete) <= 60 else f"{athlete[:20]!r}... ({len(athlete)} characters)"
+            raise RigError(f"no athlete {shown} in {store.root} (see `rig sessions`)")
         if set_baseline:
             store.set_baseline(athlete, None if set_baseline == "auto" else set_baseline)
         click.echo(_history_text(store, athlete, measures or HISTORY_MEASURES))
@@ -204,22 +208,28 @@ def _history_text(store, athlete: str, measures) -> str:
 @click.argument("target", metavar="SESSION|ATHLETE")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="Output file; the format follows the suffix: .csv .json .c3d .zip")
-@click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
+@click.option("--anonymize", is_flag=True,
+              help="Leave out everything personal but the athlete code: details, notes, ports, "
+                   "board ids and serials, host paths, user and host names.")
+@click.option("--dates", type=click.Choice(["keep", "shift", "drop"]), default="keep", show_default=True,
+              help="Dates in the export (ids included): keep them, shift them all so the first "
+                   "session is on 2000-01-01 (intervals kept), or drop them.")
 @click.option("--trial", type=click.IntRange(min=1), default=None,
               help="Only this trial of the session (1-based, as `rig sessions --trials` lists).")
 @data_dir_option
-def export(target, out, anonymize, trial, data_dir):
+def export(target, out, anonymize, dates, trial, data_dir):
     """Export a session (id or `latest`) or all of an athlete's sessions.
 
     .csv: one row per sample (time, raw counts, cell forces, total force, COP) with a
     commented metadata header; for an athlete, one row per trial with its measures.
     .json: measures, flags and metadata. .c3d: one trial's force and COP channels.
-    .zip: everything of a session (or athlete)."""
+    .zip: everything of a session (or athlete). The file is created readable by its owner
+    only (0600): it holds health data."""
     from rig.io import export as do_export
 
     store = _open(data_dir)
     try:
-        for p in do_export(store, target, out, anonymize=anonymize, trial=trial):
+        for p in do_export(store, target, out, anonymize=anonymize, trial=trial, dates=dates):
             click.echo(f"wrote {p}")
     finally:
         store.close()
@@ -232,7 +242,9 @@ def export(target, out, anonymize, trial, data_dir):
 @click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
 @data_dir_option
 def report(session, out, anonymize, data_dir):
-    """Write a report of a session (id or `latest`) for a physician: HTML or PDF."""
+    """Write a report of a session (id or `latest`) for a physician: HTML or PDF.
+
+    The file is created readable by its owner only (0600): it holds health data."""
     from rig.report import write_report
 
     store = _open(data_dir)

@@ -456,6 +456,7 @@ class Store:
     # -- baseline and MDC --------------------------------------------------------------------
     def baseline(self, athlete: str) -> str | None:
         """The athlete's baseline session: the one marked, else the first complete session."""
+        athlete = normalise_code(athlete)
         rows = self._q("SELECT baseline FROM athletes WHERE code = ?", (athlete,))
         if rows and rows[0]["baseline"]:
             return rows[0]["baseline"]
@@ -465,6 +466,7 @@ class Store:
 
     def set_baseline(self, athlete: str, sid: str | None) -> None:
         """Mark ``sid`` as the athlete's baseline (None: back to the first complete session)."""
+        athlete = normalise_code(athlete)
         if sid is not None:
             sid = self.resolve_session(sid)
             owner = self._q("SELECT athlete FROM sessions WHERE id = ?", (sid,))[0]["athlete"]

@@ -311,17 +311,22 @@ class JournalError(RigError):
 
     Says how much was kept and where: every frame journaled before the failure."""
 
-    def __init__(self, path: Path, error: OSError, frames: int, first_t_s, last_t_s):
+    def __init__(self, path: Path, error: OSError, frames: int, first_t_s=None, last_t_s=None):
         self.path, self.oserror, self.frames = Path(path), error, frames
         self.first_t_s, self.last_t_s = first_t_s, last_t_s
-        why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
-               errno.EIO: "input/output error (failing or removed medium?)",
-               errno.EROFS: "the file system became read-only",
-               errno.EFBIG: "the file size limit was reached"}.get(error.errno, error.strerror or str(error))
-        span = (f" (board time {first_t_s:.2f} to {last_t_s:.2f} s)"
-                if first_t_s is not None and last_t_s is not None else "")
-        super().__init__(f"recording stopped: cannot write to {self.path.parent} ({why}); "
-                         f"the {frames} frames received before{span} are kept in {self.path}")
+        self.reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+                       errno.EIO: "input/output error (failing or removed medium?)",
+                       errno.EROFS: "the file system became read-only",
+                       errno.EFBIG: "the file size limit was reached"}.get(
+            getattr(error, "errno", None), getattr(error, "strerror", None) or str(error))
+        super().__init__(self.message(f"kept in {self.path}"))
+
+    def message(self, where: str) -> str:
+        """The one line, with the frames kept ``where`` (the journal, or the filed trial)."""
+        span = (f" (board time {self.first_t_s:.2f} to {self.last_t_s:.2f} s)"
+                if self.first_t_s is not None and self.last_t_s is not None else "")
+        return (f"recording stopped: cannot write to {self.path.parent} ({self.reason}); "
+                f"the {self.frames} frames received before{span} are {where}")
 
 
 def _write_some(write, fd: int, data) -> tuple[int, OSError | None]:

@@ -165,8 +165,9 @@ class TrialRecorder:
         if self.journal.error is not None:
             # only what reached the journal is kept (and filed): say where it stopped
             status, measures = "incomplete", {}
-            if str(self.journal.error) not in reasons:
-                reasons.append(str(self.journal.error))
+            full = str(self.journal.error)   # names the journal's host path: not in the trial
+            reasons = [r for r in reasons if full not in r] + [
+                self.journal.error.message("kept in this trial")]
         try:
             self.trial_id = self.store._file_trial(
                 trial_id=self.id, session_id=self.session_id, condition=self.condition,
@@ -200,6 +201,25 @@ class TrialRecorder:
                 what = "interrupted by the operator (Ctrl-C)"
             self.abort(f"recording stopped: {what}")
         return False
+
+
+def stop_message(error: BaseException, rec: "TrialRecorder | None", trial_id: str | None,
+                 problem: BaseException | None) -> RigError | None:
+    """The one line to show when a recording stops on ``error`` (None: ``error`` says it all).
+
+    ``rec``: the trial being recorded (or None), ``trial_id``: what ``rec.abort`` filed (None
+    if filing failed), ``problem``: why keeping the trial or closing the session failed."""
+    from rig.store.files import StorageError
+
+    jerr = rec.error if rec is not None else None
+    if jerr is not None:
+        where = (f"filed as incomplete trial {trial_id}" if trial_id else
+                 f"kept in the journal {rec.journal.path}; make room, then run `rig recover`")
+        return StorageError(jerr.message(where))
+    if problem is not None:
+        why = "stopped by the operator (Ctrl-C)" if isinstance(error, KeyboardInterrupt) else str(error)
+        return StorageError(f"{why}; then: {problem}")
+    return None
 
 
 def _utc_now() -> str:
