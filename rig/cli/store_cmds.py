@@ -47,7 +47,9 @@ def recovery_lines(recovered: list[dict]) -> list[str]:
             last = f", last at board time {r['last_t_s']:.3f} s" if r.get("last_t_s") is not None else ""
             drop = f"; {r['dropped_bytes']} bytes of torn tail dropped" if r.get("dropped_bytes") else ""
             lines.append(f"recovered trial {r['trial_id']} of session {r['session_id']}: "
-                         f"{r['frames']} frames{last}{drop}; marked incomplete")
+                         f"{r['frames']} frames{last}{drop}; marked incomplete"
+                         + (f"; session {r['session_id']} closed as incomplete"
+                            if r.get("session_closed") else ""))
     return lines
 
 

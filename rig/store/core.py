@@ -663,9 +663,10 @@ class Store:
                              started_utc=str(j.meta.get("started_utc", utc_now())), recovered=True)
             if not self._lease_alive(sid):
                 with self._tx() as c:
-                    c.execute("UPDATE sessions SET status = 'incomplete', finished_utc ="
-                              " COALESCE(finished_utc, ?) WHERE id = ? AND status = 'open'",
-                              (utc_now(), sid))
+                    info["session_closed"] = c.execute(
+                        "UPDATE sessions SET status = 'incomplete', finished_utc ="
+                        " COALESCE(finished_utc, ?) WHERE id = ? AND status = 'open'",
+                        (utc_now(), sid)).rowcount > 0
         path.unlink()
         fsync_dir(path.parent)
         return info
