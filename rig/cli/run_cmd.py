@@ -97,6 +97,7 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
 
         port = sim_url_for(port, protocol)
     store = Store.open(data_dir)
+    store.check_writable()          # a read-only or full data dir: say so before the board opens
     ui = None
     try:
         with open_board(port) as link:

@@ -20,6 +20,9 @@ def _open(data_dir, quiet_recovery: bool = False):
     from rig.store import Store
 
     store = Store.open(data_dir)
+    if store.read_only:
+        click.echo(f"note: data dir {store.root} cannot be written ({store.read_only_reason}): "
+                   "opened read-only", err=True)
     if store.recovered and not quiet_recovery:
         for line in recovery_lines(store.recovered):
             click.echo(f"note: {line}", err=True)
@@ -68,8 +71,9 @@ def recover(data_dir):
     store = _open(data_dir, quiet_recovery=True)
     try:
         if store.read_only:
-            raise RigError(f"data dir {store.root} is read-only: nothing can be recovered there "
-                           "(copy it to a writable place first)")
+            raise RigError(f"data dir {store.root} cannot be written ({store.read_only_reason}): "
+                           "nothing can be recovered there; make room, or copy it to a "
+                           "writable place, then run `rig recover`")
         if not store.recovered:
             click.echo(f"nothing to recover in {store.root}")
             return

@@ -64,7 +64,7 @@ CODE_MAX = 40
 #: Bytes on disk per frame while recording: the journal record (40 B) and the filed trace
 #: (npz, at most the same again; compressed it is about half), plus 20 B block headers per batch.
 BYTES_PER_FRAME = 2 * FRAME_DTYPE.itemsize + 8
-SPACE_MARGIN_BYTES = 4 << 20   # database growth, a report, and room to spare
+SPACE_MARGIN_BYTES = 1 << 20   # database growth and room to spare
 
 
 class Store:
@@ -76,6 +76,7 @@ class Store:
         self._lock = threading.RLock()
         self.recovered: list[dict] = []
         self.read_only = False
+        self.read_only_reason: str | None = None
         self._leases: dict[str, int] = {}   # session id -> fd of its locked lease file
 
     # -- opening -----------------------------------------------------------------------------
@@ -83,39 +84,37 @@ class Store:
     def open(cls, data_dir=None, recover: bool = True, read_only: bool | None = None) -> "Store":
         """Open (creating if needed) the data directory.
 
-        ``read_only``: None decides by itself (a directory that cannot be written is opened
-        read-only); True never writes (no recovery, no seeding)."""
+        ``read_only``: None decides by itself: a directory that cannot be written (read-only
+        medium, no permission) or whose disk is too full to open the database for writing is
+        opened read-only (listing, history, export and reports work; ``read_only_reason``
+        says why); True never writes (no recovery, no seeding)."""
         root = resolve_data_dir(data_dir, create=not read_only)
         db = root / DB_NAME
-        if read_only is None:
-            read_only = not _writable(root, db)
-        try:
-            if read_only:
-                if not db.exists():
-                    raise RigError(f"data dir {root}: no database ({DB_NAME}) and the directory "
-                                   "cannot be written")
-                # immutable: no -wal/-shm files can be made in a read-only directory
-                conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
-                                       isolation_level=None, check_same_thread=False)
-            else:
-                if not db.exists():
-                    os.close(open_private(db, os.O_WRONLY | os.O_CREAT))  # -wal/-shm inherit 0600
-                conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False, timeout=10.0)
-            conn.row_factory = sqlite3.Row
-            if not read_only:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if read_only:
-                _check_version(conn, str(db))
-            else:
-                migrate(conn, str(db))
-        except sqlite3.DatabaseError as e:
-            raise RigError(f"data dir {root}: database {db} unusable: {_db_reason(e)}") from None
-        except OSError as e:
-            raise StorageError(f"data dir {root}: cannot open {db}: {describe(e)}") from None
+        reason = None
+        if read_only is None and not _writable(root, db):
+            read_only, reason = True, "the data directory is read-only"
+        conn = None
+        if not read_only:
+            try:
+                conn = _connect_rw(db)
+            except sqlite3.DatabaseError as e:
+                if read_only is not None or not db.exists() or "newer" in str(e):
+                    raise RigError(f"data dir {root}: database {db} unusable: {_db_reason(e)}") from None
+                read_only, reason = True, _db_reason(e)
+            except RigError:
+                raise
+            except OSError as e:
+                if read_only is not None or not db.exists():
+                    raise StorageError(f"data dir {root}: cannot open {db}: {describe(e)}") from None
+                read_only, reason = True, describe(e)
+        if read_only:
+            if not db.exists():
+                raise RigError(f"data dir {root}: no database ({DB_NAME}) there, and it cannot "
+                               f"be written ({reason or 'opened read-only'})")
+            conn = _connect_ro(db, root)
         store = cls(root, conn)
         store.read_only = bool(read_only)
+        store.read_only_reason = reason or ("opened read-only" if read_only else None)
         if not read_only:
             try:
                 store._seed_mdc()
@@ -146,8 +145,9 @@ class Store:
 
     def _tx(self):
         if self.read_only:
-            raise StorageError(f"data dir {self.root} is read-only: nothing can be recorded or "
-                               "changed here (listing, history, export and reports work)")
+            raise StorageError(f"data dir {self.root} cannot be written ({self.read_only_reason}): "
+                               "nothing can be recorded or changed there (listing, history, "
+                               "export and reports work)")
         return _Transaction(self)
 
     def _q(self, sql: str, args=()) -> list[sqlite3.Row]:
@@ -158,6 +158,11 @@ class Store:
                 return self._conn.execute(sql, args).fetchall()
             except sqlite3.OperationalError as e:
                 raise StorageError(f"data dir {self.root}: database read failed: {_db_reason(e)}") from None
+
+    def check_writable(self) -> None:
+        """Raise the one-line StorageError when nothing can be recorded here."""
+        if self.read_only:
+            self._tx()
 
     # -- space ---------------------------------------------------------------------------------
     def free_bytes(self) -> int:
@@ -793,6 +798,44 @@ def check_code(code) -> str:
         raise RigError(f"athlete code {shown}: use 1-{CODE_MAX} letters, digits, '.', '_' or '-' "
                        "(a code chosen by the clinician, not a name)")
     return code
+
+
+def _connect_rw(db: Path) -> sqlite3.Connection:
+    if not db.exists():
+        os.close(open_private(db, os.O_WRONLY | os.O_CREAT))  # -wal and -shm inherit 0600
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False, timeout=10.0)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, str(db))
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _connect_ro(db: Path, root: Path) -> sqlite3.Connection:
+    """Read-only: first normally (sees a WAL left by a crash), else immutable (no -shm file
+    can be made in a read-only directory or on a full disk)."""
+    last = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{db.resolve().as_uri()}?{query}", uri=True,
+                                   isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            last = e
+            continue
+        try:
+            conn.row_factory = sqlite3.Row
+            _check_version(conn, str(db))
+            conn.execute("SELECT COUNT(*) FROM sessions").fetchone()
+            return conn
+        except sqlite3.DatabaseError as e:
+            last = e
+            conn.close()
+    raise RigError(f"data dir {root}: database {db} unreadable: {_db_reason(last)}")
 
 
 def _writable(root: Path, db: Path) -> bool:
