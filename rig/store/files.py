@@ -34,10 +34,16 @@ def describe(e: OSError) -> str:
             errno.EISDIR: "is a directory"}.get(e.errno, e.strerror or str(e))
 
 
+def shown(path) -> str:
+    """A path for a one-line message: whole up to 160 characters, else its ends."""
+    text = os.fspath(path)
+    return text if len(text) <= 160 else f"{text[:60]}...{text[-60:]} ({len(text)} characters)"
+
+
 def check_path(path) -> Path:
     text = os.fspath(path)
     if len(text) > MAX_PATH_CHARS:
-        raise StorageError(f"path of {len(text)} characters ({text[:40]}...): too long")
+        raise StorageError(f"path {shown(text)}: too long")
     if "\0" in text:
         raise StorageError(f"path {text[:60]!r} contains a NUL character")
     return Path(text)
@@ -52,10 +58,10 @@ def atomic_output(path, suffix: str = ".tmp", what: str = "cannot write"):
         if not path.parent.is_dir():
             make_private_dir(path.parent)
         if path.is_dir():
-            raise StorageError(f"{what} {path}: it is a directory")
+            raise StorageError(f"{what} {shown(path)}: it is a directory")
         yield tmp
         if not tmp.exists():
-            raise StorageError(f"{what} {path}: the writer produced no file")
+            raise StorageError(f"{what} {shown(path)}: the writer produced no file")
         os.chmod(tmp, PRIVATE_FILE_MODE)
         fd = os.open(tmp, os.O_RDONLY)
         try:
@@ -66,7 +72,7 @@ def atomic_output(path, suffix: str = ".tmp", what: str = "cannot write"):
         _fsync_dir(path.parent)
     except OSError as e:
         _remove(tmp)
-        raise StorageError(f"{what} {path}: {describe(e)}") from None
+        raise StorageError(f"{what} {shown(path)}: {describe(e)}") from None
     except BaseException:
         _remove(tmp)
         raise
