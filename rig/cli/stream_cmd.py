@@ -6,6 +6,7 @@ frame received; the decoder statistics close the file as comment lines.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 from pathlib import Path
 
@@ -31,17 +32,36 @@ class CsvTraceWriter:
         self.rows = 0
         self._t0: float | None = None
         self._pending: list[FrameBatch] = []  # held until the tare window is complete
-        try:
-            self._f = open(path, "w", encoding="ascii", newline="\n")
-        except OSError as e:
-            raise RigError(f"cannot write {path}: {e.strerror}") from None
-        for k, v in header.items():
-            self._f.write(f"# {k}: {v}\n")
+        from rig.paths import open_private
+        from rig.store.files import describe
+
         cols = ["t_s", "host_t_s", "seq", "raw_fl", "raw_fr", "raw_bl", "raw_br", "status"]
         if self.cal is not None:
             cols += ["f_fl_n", "f_fr_n", "f_bl_n", "f_br_n", "fz_n", "cop_x_mm", "cop_y_mm"]
-        self._f.write(",".join(cols) + "\n")
-        self._f.flush()
+        self._fd = -1
+        self._size = 0             # bytes of whole rows on disk: a failed write is cut back to it
+        self.failed = None
+        try:   # owner-only (0600): recorded data is health data
+            self._fd = open_private(path)
+            self._out("".join(f"# {k}: {v}\n" for k, v in header.items()) + ",".join(cols) + "\n")
+        except OSError as e:
+            raise RigError(f"cannot write {path}: {describe(e)}; nothing was recorded") from None
+
+    def _out(self, text: str) -> None:
+        """Append ``text`` whole or not at all (a partial write is truncated away)."""
+        data = memoryview(text.encode("ascii", errors="replace"))
+        done = 0
+        try:
+            while done < len(data):
+                done += os.write(self._fd, data[done:])
+        except OSError:
+            try:
+                os.ftruncate(self._fd, self._size)
+                os.lseek(self._fd, self._size, os.SEEK_SET)
+            except OSError:
+                pass
+            raise
+        self._size += len(data)
 
     def write(self, batch: FrameBatch) -> None:
         if not len(batch):
@@ -62,7 +82,7 @@ class CsvTraceWriter:
     def _apply_tare(self, held: FrameBatch) -> None:
         window = held.raw[held.t_s - self._t0 < self.tare_s]
         self.cal = self.cal.tare(window)
-        self._f.write(f"# tare: offsets from the first {self.tare_s:g} s (board assumed empty)\n")
+        self._tare_note = f"# tare: offsets from the first {self.tare_s:g} s (board assumed empty)\n"
         self.tare_s = 0.0
 
     def _write_rows(self, batch: FrameBatch) -> None:
@@ -79,21 +99,40 @@ class CsvTraceWriter:
             cols += [*forces.T, fz, cx, cy]
             fmt += ["%.3f"] * 5 + ["%.3f", "%.3f"]
         arr = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])
-        np.savetxt(self._f, arr, fmt=fmt, delimiter=",")
-        self._f.flush()
+        buf = io.StringIO()
+        buf.write(getattr(self, "_tare_note", ""))
+        self._tare_note = ""
+        np.savetxt(buf, arr, fmt=fmt, delimiter=",")
+        try:
+            self._out(buf.getvalue())
+        except OSError as e:         # a full disk, a removed medium: stop now, say what is there
+            from rig.store.files import StorageError, describe
+
+            self.failed = e
+            raise StorageError(f"cannot write {self.path} ({describe(e)}): recording stopped; "
+                               f"the {self.rows} frames before are in the file") from None
         self.rows += len(batch)
 
     def close(self, footer: dict) -> None:
+        if self.failed is not None:
+            os.close(self._fd)   # the file cannot take more: the footer is lost, the rows stay
+            return
         if self._pending:  # recording shorter than the tare window: write what we have
             held = FrameBatch.concat(self._pending)
             self._pending = []
             self._apply_tare(held)
             self._write_rows(held)
-        for k, v in footer.items():
-            self._f.write(f"# {k}: {v}\n")
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
+        try:
+            self._out("".join(f"# {k}: {v}\n" for k, v in footer.items()))
+            os.fsync(self._fd)
+            os.close(self._fd)
+        except OSError as e:
+            from rig.store.files import StorageError, describe
+
+            self.failed = e
+            os.close(self._fd)
+            raise StorageError(f"cannot finish {self.path} ({describe(e)}): the {self.rows} "
+                               "frames are in the file, its closing statistics are not") from None
 
 
 def _calibration(link, path, raw_only):
