@@ -61,9 +61,10 @@ SESSION_STATUSES = ("open", "complete", "incomplete")
 LEASE_SUFFIX = ".session"
 MAX_REF_CHARS = 200          # a session id or athlete code typed by a user; longer is refused
 CODE_MAX = 40
-#: Bytes on disk per frame while recording: the journal record (40 B) and the filed trace
-#: (npz, at most the same again; compressed it is about half), plus 20 B block headers per batch.
-BYTES_PER_FRAME = 2 * FRAME_DTYPE.itemsize + 8
+#: Bytes on disk per frame: a filed trace (npz, measured about 30 B per frame) with headroom,
+#: and while a trial records, its journal too (40 B records, 20 B block headers).
+FILED_BYTES_PER_FRAME = 48
+RECORDING_BYTES_PER_FRAME = FILED_BYTES_PER_FRAME + FRAME_DTYPE.itemsize + 12
 SPACE_MARGIN_BYTES = 1 << 20   # database growth and room to spare
 
 
@@ -181,7 +182,7 @@ class Store:
 
     def estimate_trial_bytes(self, rate_hz: float, seconds: float) -> int:
         """Bytes a trial of ``seconds`` at ``rate_hz`` needs while recording and once filed."""
-        return int(max(rate_hz, 1.0) * max(seconds, 0.0) * BYTES_PER_FRAME) + RESERVE_BYTES
+        return int(max(rate_hz, 1.0) * max(seconds, 0.0) * RECORDING_BYTES_PER_FRAME) + RESERVE_BYTES
 
     def estimate_session_bytes(self, protocol: dict, rate_hz: float) -> int:
         """A protocol's whole session: every trial (practice and one repeat in three), with
@@ -191,7 +192,7 @@ class Store:
             n = float(c.get("trials", 1) or 1) * 1.34 + float(c.get("practice_trials", 0) or 0)
             per = float(c.get("trial_duration_s", 30) or 30) + float(c.get("lead_in_s", 0) or 0) + 2.0
             total += n * per
-        return self.estimate_trial_bytes(rate_hz, total)
+        return int(max(rate_hz, 1.0) * total * FILED_BYTES_PER_FRAME) + RESERVE_BYTES
 
     # -- athletes ----------------------------------------------------------------------------
     def ensure_athlete(self, code: str, **optional_details) -> None:

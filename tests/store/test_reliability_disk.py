@@ -198,3 +198,34 @@ def test_rig_run_on_a_filling_disk_prints_one_line_and_recover_closes_the_sessio
     seq = t["n_frames"] and np.diff(Store.open(data, recover=False).trial_frames(t["id"]).seq.astype(int)) % 65536
     assert np.all(seq == 1)                 # contiguous: nothing missing before the failure
     assert leftovers(data) == []
+
+
+def test_no_session_or_trial_starts_without_the_space_it_needs(tmp_path, monkeypatch):
+    with Store.open(tmp_path) as store:
+        sid = new_session(store)
+        monkeypatch.setattr(Store, "free_bytes", lambda self: 500_000)
+        with pytest.raises(RigError, match="not enough space for this session .* 0.5 MB free"):
+            new_session(store)
+        with pytest.raises(RigError, match="not enough space for the next trial"):
+            store.begin_trial(sid, {"name": "b"}, 1)
+        assert len(store.sessions()) == 1
+        assert not list((tmp_path / "journal").glob("*.rjl"))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "zip", "json"])
+def test_an_export_meeting_a_full_disk_leaves_no_temporary_file(tmp_path, two_sessions, suffix):
+    import resource
+    import signal
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    src, base, later = two_sessions
+    out = tmp_path / "out" / f"s.{suffix}"
+    out.parent.mkdir()
+    r = run_rig("export", base, "--out", out, "--data-dir", src, preexec_fn=small_disk)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if not ln.startswith("note:")]
+    assert errors == [f"Error: cannot write the export {out}: file too large"]
+    assert list(out.parent.iterdir()) == []
