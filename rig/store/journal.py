@@ -137,7 +137,7 @@ class JournalWriter:
     def __init__(self, path: Path, meta: dict, sync_interval_s: float = SYNC_INTERVAL_S,
                  stats_source: Callable[[], dict] | None = None,
                  on_error: Callable[["JournalError"], None] | None = None,
-                 reserve_bytes: int = RESERVE_BYTES, opener: Callable | None = None):
+                 reserve_bytes: int = RESERVE_BYTES, write_fn: Callable | None = None):
         self.path = Path(path)
         self.sync_interval_s = sync_interval_s
         self.stats_source = stats_source
@@ -149,7 +149,7 @@ class JournalWriter:
         self._lock = threading.Lock()
         self._dirty = False
         self._last_stats: dict | None = None
-        self._write_fn = opener or os.write     # tests inject a failing writer here
+        self._write_fn = write_fn or os.write     # tests inject a failing writer here
         self.reserve_path = self.path.with_name(self.path.name + RESERVE_SUFFIX)
         header = {"format": FORMAT, "version": VERSION, "pid": os.getpid(),
                   "frame_dtype": "seq u2, t_us u4, t_s f8, host_t_s f8, raw i4x4, status u2 (<, 40 B)",

@@ -84,7 +84,7 @@ def test_a_failing_journal_stops_the_trial_and_keeps_exactly_the_frames_before(t
     disk = SmallDisk(room=6000, fail_errno=fail_errno)
     with Store.open(tmp_path) as store:
         sid = new_session(store)
-        rec = store.begin_trial(sid, {"name": "b"}, 1, journal_options={"opener": disk})
+        rec = store.begin_trial(sid, {"name": "b"}, 1, journal_options={"write_fn": disk})
         disk.reserve = rec.journal.reserve_path
         link = FakeLink()
         rec.attach(link)
