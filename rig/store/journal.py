@@ -321,6 +321,11 @@ class JournalError(RigError):
             getattr(error, "errno", None), getattr(error, "strerror", None) or str(error))
         super().__init__(self.message(f"kept in {self.path}"))
 
+    def trial_reason(self) -> str:
+        """The same, for the trial's own reasons: no host path in it (exports, reports)."""
+        return self.message("kept in this trial").replace(
+            f"cannot write to {self.path.parent}", "cannot write to the data directory")
+
     def message(self, where: str) -> str:
         """The one line, with the frames kept ``where`` (the journal, or the filed trial)."""
         span = (f" (board time {self.first_t_s:.2f} to {self.last_t_s:.2f} s)"

@@ -167,7 +167,7 @@ class TrialRecorder:
             status, measures = "incomplete", {}
             full = str(self.journal.error)   # names the journal's host path: not in the trial
             reasons = [r for r in reasons if full not in r] + [
-                self.journal.error.message("kept in this trial")]
+                self.journal.error.trial_reason()]
         try:
             self.trial_id = self.store._file_trial(
                 trial_id=self.id, session_id=self.session_id, condition=self.condition,

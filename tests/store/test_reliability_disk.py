@@ -116,6 +116,7 @@ def test_a_failing_journal_stops_the_trial_and_keeps_exactly_the_frames_before(t
         t = store.trial(tid)
         assert t["status"] == "incomplete" and t["n_frames"] == err.frames and t["measures"] == {}
         assert any("kept in this trial" in r for r in t["reasons"])
+        assert not any(str(tmp_path) in r for r in t["reasons"])   # no host path in the trial
         assert records(store.trial_frames(tid)) == records(before[:err.frames])
         assert not rec.journal.path.exists() and not rec.journal.reserve_path.exists()
     assert leftovers(tmp_path) == []

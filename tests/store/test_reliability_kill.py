@@ -16,6 +16,9 @@ STEPS = [
     (": recording", 1, "recording the first trial"),
     ("trial 1: valid", 1, "after the first trial, before the rest"),
     ("Step off the board", 1, "zeroing between trials"),
+    ("Stand on both feet", 2, "after the rest, waiting for the second stance"),
+    (": recording", 2, "recording the second trial"),
+    ("Session finished", 1, "after the last trial, before the result is stored"),
     ("Session saved", 1, "after the commit"),
 ]
 
@@ -37,10 +40,10 @@ def test_sigkill_at_each_step_leaves_no_session_open_after_recover(tmp_path, mar
         assert f"session {after[0]['id']}" in r.stdout and "closed as" in r.stdout, r.stdout
     if step == "after the commit":
         assert after[0]["status"] == "complete"
-    if step == "recording the first trial":
-        t = after[0]["trials"]
-        assert len(t) == 1 and t[0]["status"] == "incomplete" and t[0]["recovered"]
-        assert f"recovered trial {t[0]['id']}" in r.stdout
+    if step.startswith("recording the"):
+        t = after[0]["trials"][-1]
+        assert t["status"] == "incomplete" and t["recovered"] and t["n_frames"] > 0
+        assert f"recovered trial {t['id']}" in r.stdout
     # a second recover has nothing left to do
     again = run_rig("recover", "--data-dir", data)
     assert again.returncode == 0 and "nothing to recover" in again.stdout
