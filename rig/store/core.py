@@ -101,13 +101,13 @@ class Store:
             except sqlite3.DatabaseError as e:
                 if read_only is not None or not db.exists() or "newer" in str(e):
                     raise RigError(f"data dir {root}: database {db} unusable: {_db_reason(e)}") from None
-                read_only, reason = True, _db_reason(e)
+                read_only, reason = True, _full_or(root, _db_reason(e))
             except RigError:
                 raise
             except OSError as e:
                 if read_only is not None or not db.exists():
                     raise StorageError(f"data dir {root}: cannot open {db}: {describe(e)}") from None
-                read_only, reason = True, describe(e)
+                read_only, reason = True, _full_or(root, describe(e))
         if read_only:
             if not db.exists():
                 raise RigError(f"data dir {root}: no database ({DB_NAME}) there, and it cannot "
@@ -867,6 +867,16 @@ def _db_reason(e: BaseException) -> str:
     return {"database or disk is full": "the disk is full",
             "attempt to write a readonly database": "the data directory is read-only",
             "disk I/O error": "input/output error (failing or removed medium?)"}.get(text, text)
+
+
+def _full_or(root: Path, reason: str) -> str:
+    """SQLite reports a full disk as an I/O error when it cannot map its -shm file."""
+    try:
+        if shutil.disk_usage(root).free < (256 << 10):
+            return "the disk is full"
+    except OSError:
+        pass
+    return reason
 
 
 def _mb(n: int) -> str:
