@@ -239,7 +239,8 @@ class JournalWriter:
                 err = self.error = JournalError(self.path, e, self.frames_written,
                                                 self.first_t_s, self.last_t_s)
                 if kept:  # there is room for a note saying why the journal ends here
-                    note = {"utc": _utc_now(), "text": str(err), "journal_failed": True}
+                    note = {"utc": _utc_now(), "text": err.trial_reason().replace(
+                        "kept in this trial", "kept in this journal"), "journal_failed": True}
                     _write_some(self._write_fn, self._fd,
                                 encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
         if err is not None and self.on_error is not None:
