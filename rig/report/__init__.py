@@ -24,6 +24,8 @@ def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
         raise RigError("reports need matplotlib: pip install 'balance-rig[report]'") from None
     from rig.report import content
 
+    if anonymize:   # every part of the report sees the session without ports, ids or paths
+        store = _Anonymised(store)
     session, blocks = content.build(store, ref, anonymize)
     title = f"Balance report, athlete {session['athlete']}, session {session['id']}"
     from rig.store.files import atomic_output
@@ -40,6 +42,24 @@ def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
 
             tmp.write_bytes(render(blocks, title).encode("utf-8"))
     return out
+
+
+class _Anonymised:
+    """The store as an anonymised report must see it: ``session()`` without personal details,
+    ports, board ids or host paths (rig.io.data.anonymise_session, rig.io.anonymize)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def session(self, ref):
+        from rig.io.anonymize import Scrubber
+        from rig.io.data import anonymise_session
+
+        s = self._store.session(ref)
+        return Scrubber([s], self._store.root).data(anonymise_session(s))
 
 
 def plain_text():

@@ -230,3 +230,26 @@ def test_an_export_meeting_a_full_disk_leaves_no_temporary_file(tmp_path, two_se
     errors = [ln for ln in r.stderr.splitlines() if not ln.startswith("note:")]
     assert errors == [f"Error: cannot write the export {out}: file too large"]
     assert list(out.parent.iterdir()) == []
+
+
+def test_rig_stream_on_a_full_disk_says_how_many_frames_are_in_the_file(tmp_path):
+    import resource
+    import signal
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+
+    out = tmp_path / "s.csv"
+    r = run_rig("stream", "--port", "sim://?seed=1&speed=20", "--seconds", "600", "--out", out,
+                preexec_fn=small_disk)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    errs = [ln for ln in r.stderr.splitlines() if ln.startswith("Error")]
+    assert len(errs) == 1 and "file too large" in errs[0]
+    import re
+
+    n = int(re.search(r"the (\d+) frames before are in the file", errs[0]).group(1))
+    rows = [ln for ln in out.read_text().splitlines() if ln and not ln.startswith("#")]
+    assert len(rows) == n + 1            # the header row and exactly the frames said
+    assert rows[-1].count(",") == rows[0].count(",")   # no torn last row
+    assert (out.stat().st_mode & 0o077) == 0

@@ -137,3 +137,47 @@ def test_impossible_paths_and_huge_ids_are_one_line(tmp_path, leaky, capsys, arg
     assert len(lines) == 1 and lines[0].startswith("Error") and expect in lines[0], err[:500]
     assert len(lines[0]) < 400
     assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
+
+
+def test_an_anonymized_html_report_holds_no_port_serial_or_host_path(tmp_path, leaky, capsys):
+    pytest.importorskip("matplotlib")
+    data, sid = leaky
+    out = tmp_path / "r.html"
+    code, _, err = rig(capsys, "report", sid, "--out", out, "--anonymize", "--data-dir", data)
+    assert code == 0, err
+    text = out.read_text()
+    for secret in SECRETS:
+        assert secret not in text, secret
+
+
+def test_a_data_dir_that_cannot_be_written_is_listed_read_only(tmp_path, leaky, capsys, monkeypatch):
+    """(Tests run as root, who may write anywhere: the check is made to say "read-only".)"""
+    import rig.store.core as core
+
+    data, sid = leaky
+    monkeypatch.setattr(core, "_writable", lambda root, db: False)
+    code, out, err = rig(capsys, "sessions", "--data-dir", data)
+    assert code == 0 and sid in out and "opened read-only" in err
+    code, out, err = rig(capsys, "recover", "--data-dir", data)
+    assert code == 1 and err.strip().splitlines()[-1].startswith("Error: data dir")
+    with Store.open(data) as store:
+        assert store.read_only
+        with pytest.raises(Exception, match="cannot be written") as e:
+            store.ensure_athlete("B1")
+        assert "\n" not in str(e.value)
+
+
+def test_a_database_that_cannot_be_opened_for_writing_is_still_listed(tmp_path, leaky, capsys, monkeypatch):
+    import sqlite3
+
+    import rig.store.core as core
+
+    data, sid = leaky
+
+    def full(db):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(core, "_connect_rw", full)
+    code, out, err = rig(capsys, "sessions", "--data-dir", data)
+    assert code == 0 and sid in out, err
+    assert "cannot be written" in err
