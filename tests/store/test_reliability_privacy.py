@@ -38,11 +38,11 @@ def leaky(tmp_path):
     with Store.open(data) as store:
         sid = store.new_session(
             "A7 ", {"name": "custom", "version": "1", "params": {"path": HOME_PATH, "conditions": [
-                {"name": "eyes $closed", "trial_duration_s": 4.0, "trials": 1}]}},
+                {"name": "eyes $\\closed$", "trial_duration_s": 4.0, "trials": 1}]}},
             {"board_id": BOARD_ID, "firmware": "1.0", "rate_hz": 80.0, "port": PORT},
             calibration(), meta={"notes": "cost $5, see $HOME"})
         x, y = sway(2, 320, 4.0, 3.0)
-        rec = store.begin_trial(sid, {"name": "eyes $closed", "stance": "bipedal", "eyes": "closed"}, 1)
+        rec = store.begin_trial(sid, {"name": "eyes $\\closed$", "stance": "bipedal", "eyes": "closed"}, 1)
         rec.append(frames_for(x, y))
         rec.finish("invalid", [f"port {PORT}: board stopped sending data (unplugged?)"], {},
                    (10.0, 13.0), {"sd_ml_mm": 4.0}, {})
