@@ -32,5 +32,6 @@ data_dir_option = click.option(
     type=click.Path(file_okay=False),
     envvar="RIG_DATA_DIR",
     default=None,
-    help="Where sessions are stored. Default: $RIG_DATA_DIR, else the user's data directory.",
+    help="Where sessions are stored (created owner-only, 0700: health data). Default: "
+         "$RIG_DATA_DIR, else the user's data directory.",
 )

@@ -97,6 +97,7 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
 
         port = sim_url_for(port, protocol)
     store = Store.open(data_dir)
+    store.check_writable()          # a read-only or full data dir: say so before the board opens
     ui = None
     try:
         with open_board(port) as link:
@@ -241,6 +242,9 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
         if not interactive:
             raise RigError("--athlete is required (an athlete code, e.g. --athlete A7)")
         athlete = click.prompt("Athlete code")
+    from rig.store.core import check_code
+
+    athlete = check_code(athlete)          # normalised once, here at the edge ("A7 " -> "A7")
     entries = _entries(protocol, {"cait_left": cait_left, "cait_right": cait_right,
                                   "sprain_history": sprain_history, "giving_way": giving_way,
                                   "lunge_left_cm": lunge_left_cm, "lunge_right_cm": lunge_right_cm},

@@ -20,11 +20,40 @@ def _open(data_dir, quiet_recovery: bool = False):
     from rig.store import Store
 
     store = Store.open(data_dir)
+    if store.read_only:
+        click.echo(f"note: data dir {store.root} cannot be written ({store.read_only_reason}): "
+                   "opened read-only", err=True)
     if store.recovered and not quiet_recovery:
-        n = len(store.recovered)
-        click.echo(f"note: recovered {n} interrupted trial{'s' * (n != 1)} left by a crash "
-                   "(marked incomplete; see `rig recover`)", err=True)
+        for line in recovery_lines(store.recovered):
+            click.echo(f"note: {line}", err=True)
     return store
+
+
+def recovery_lines(recovered: list[dict]) -> list[str]:
+    """One line per thing ``Store.recover`` did (trials recovered, journals set aside,
+    sessions closed), for ``rig recover`` and as notes from every other command."""
+    lines = []
+    for r in recovered:
+        kind = r.get("kind", "trial")
+        if kind == "quarantined":
+            lines.append(f"journal {r['path']} is malformed or foreign: moved to {r['moved_to']} "
+                         f"({r['error']})")
+        elif kind == "failed":
+            lines.append(f"recovery stopped: {r['error']}")
+        elif kind == "session":
+            lines.append(f"session {r['session_id']} was left open by a program that ended "
+                         f"({r['trials']} trial{'s' * (r['trials'] != 1)} filed): closed as "
+                         f"{r['status']}")
+        elif r.get("already_filed"):
+            lines.append(f"trial {r['trial_id']}: already filed; leftover journal removed")
+        else:
+            last = f", last at board time {r['last_t_s']:.3f} s" if r.get("last_t_s") is not None else ""
+            drop = f"; {r['dropped_bytes']} bytes of torn tail dropped" if r.get("dropped_bytes") else ""
+            lines.append(f"recovered trial {r['trial_id']} of session {r['session_id']}: "
+                         f"{r['frames']} frames{last}{drop}; marked incomplete"
+                         + (f"; session {r['session_id']} closed as incomplete"
+                            if r.get("session_closed") else ""))
+    return lines
 
 
 @click.command()
@@ -32,24 +61,27 @@ def _open(data_dir, quiet_recovery: bool = False):
 def recover(data_dir):
     """Turn journals left by a crash, kill or unplugged board into incomplete trials.
 
-    Runs by itself whenever the data directory is opened; this command reports it. At most
-    the last 100 ms recorded before a power loss are lost (nothing, if only the program died).
+    Also closes sessions left open by a program that died (as incomplete, resumable) and
+    moves malformed or foreign journals to journal/unreadable/. Runs by itself whenever the
+    data directory is opened; this command reports it. At most the last 100 ms recorded
+    before a power loss are lost (nothing, if only the program died).
     """
+    from rig.errors import RigError
+
     store = _open(data_dir, quiet_recovery=True)
     try:
+        if store.read_only:
+            raise RigError(f"data dir {store.root} cannot be written ({store.read_only_reason}): "
+                           "nothing can be recovered there; make room, or copy it to a "
+                           "writable place, then run `rig recover`")
         if not store.recovered:
             click.echo(f"nothing to recover in {store.root}")
             return
-        for r in store.recovered:
-            if r.get("error"):
-                click.echo(f"unreadable journal moved aside: {r['error']}")
-            elif r.get("already_filed"):
-                click.echo(f"trial {r['trial_id']}: already filed; leftover journal removed")
-            else:
-                last = f", last at board time {r['last_t_s']:.3f} s" if r.get("last_t_s") is not None else ""
-                drop = f"; {r['dropped_bytes']} bytes of torn tail dropped" if r.get("dropped_bytes") else ""
-                click.echo(f"recovered trial {r['trial_id']} of session {r['session_id']}: "
-                           f"{r['frames']} frames{last}{drop}; marked incomplete")
+        for line in recovery_lines(store.recovered):
+            click.echo(line)
+        failed = [r for r in store.recovered if r.get("kind") == "failed"]
+        if failed:
+            raise RigError(failed[0]["error"] + "; make room and run `rig recover` again")
     finally:
         store.close()
 
@@ -99,10 +131,14 @@ def history(athlete, set_baseline, measures, data_dir):
     measure's minimal detectable change (MDC; its source is printed)."""
     from rig.errors import RigError
 
+    from rig.store.core import normalise_code
+
+    athlete = normalise_code(athlete)
     store = _open(data_dir)
     try:
         if store.athlete(athlete) is None:
-            raise RigError(f"no athlete {athlete!r} in {store.root} (see `rig sessions`)")
+            shown = repr(athlete) if len(athlete) <= 60 else f"{athlete[:20]!r}... ({len(athlete)} characters)"
+            raise RigError(f"no athlete {shown} in {store.root} (see `rig sessions`)")
         if set_baseline:
             store.set_baseline(athlete, None if set_baseline == "auto" else set_baseline)
         click.echo(_history_text(store, athlete, measures or HISTORY_MEASURES))
@@ -178,22 +214,28 @@ def _history_text(store, athlete: str, measures) -> str:
 @click.argument("target", metavar="SESSION|ATHLETE")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="Output file; the format follows the suffix: .csv .json .c3d .zip")
-@click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
+@click.option("--anonymize", is_flag=True,
+              help="Leave out everything personal but the athlete code: details, notes, ports, "
+                   "board ids and serials, host paths, user and host names.")
+@click.option("--dates", type=click.Choice(["keep", "shift", "drop"]), default="keep", show_default=True,
+              help="Dates in the export (ids included): keep them, shift them all so the first "
+                   "session is on 2000-01-01 (intervals kept), or drop them.")
 @click.option("--trial", type=click.IntRange(min=1), default=None,
               help="Only this trial of the session (1-based, as `rig sessions --trials` lists).")
 @data_dir_option
-def export(target, out, anonymize, trial, data_dir):
+def export(target, out, anonymize, dates, trial, data_dir):
     """Export a session (id or `latest`) or all of an athlete's sessions.
 
     .csv: one row per sample (time, raw counts, cell forces, total force, COP) with a
     commented metadata header; for an athlete, one row per trial with its measures.
     .json: measures, flags and metadata. .c3d: one trial's force and COP channels.
-    .zip: everything of a session (or athlete)."""
+    .zip: everything of a session (or athlete). The file is created readable by its owner
+    only (0600): it holds health data."""
     from rig.io import export as do_export
 
     store = _open(data_dir)
     try:
-        for p in do_export(store, target, out, anonymize=anonymize, trial=trial):
+        for p in do_export(store, target, out, anonymize=anonymize, trial=trial, dates=dates):
             click.echo(f"wrote {p}")
     finally:
         store.close()
@@ -206,7 +248,9 @@ def export(target, out, anonymize, trial, data_dir):
 @click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
 @data_dir_option
 def report(session, out, anonymize, data_dir):
-    """Write a report of a session (id or `latest`) for a physician: HTML or PDF."""
+    """Write a report of a session (id or `latest`) for a physician: HTML or PDF.
+
+    The file is created readable by its owner only (0600): it holds health data."""
     from rig.report import write_report
 
     store = _open(data_dir)

@@ -10,7 +10,10 @@ the writer for ``out``'s suffix. Add a format by registering a writer here.
 - ``.c3d``: one trial's force and COP channels (ezc3d; the ``c3d`` extra).
 - ``.zip``: everything of a session (or an athlete): JSON, CSV and one C3D per trial.
 
-``anonymize`` drops everything personal but the athlete code.
+``anonymize`` drops everything personal but the athlete code, and every port, board id or
+serial, host path, user and host name (rig.io.anonymize); ``dates`` keeps, shifts or drops
+the dates. Every file is written owner-only (0600) through a temporary file that is removed on
+any failure (rig.store.files).
 """
 from __future__ import annotations
 
@@ -52,11 +55,20 @@ def writer_for(out) -> Writer:
     return WRITERS[suffix]
 
 
-def export(store, ref: str, out, anonymize: bool = False, trial: int | None = None) -> list[Path]:
-    """Export session/athlete ``ref`` to ``out`` (format from its suffix); returns the files."""
+def export(store, ref: str, out, anonymize: bool = False, trial: int | None = None,
+           dates: str = "keep") -> list[Path]:
+    """Export session/athlete ``ref`` to ``out`` (format from its suffix); returns the files.
+
+    ``dates`` ("keep", "shift", "drop") applies when anonymising (rig.io.anonymize)."""
+    from rig.io.anonymize import Scrubber
+    from rig.store.files import check_path
+
+    out = check_path(out)
     writer = writer_for(out)
     target = resolve_target(store, ref, trial)
-    return writer(store, target, Path(out), anonymize)
+    if anonymize or dates != "keep":
+        anonymize = Scrubber([store.session(sid) for sid in target.sessions], store.root, dates)
+    return writer(store, target, out, anonymize)
 
 
 __all__ = ["WRITERS", "Target", "export", "register", "resolve_target", "writer_for"]

@@ -11,13 +11,13 @@ group (athlete code, protocol, condition, calibration, firmware, processing). A 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from rig.errors import RigError
 from rig.io import data as D
+from rig.store.files import atomic_output
 
 CHANNELS = (  # label, unit, description, column in D.trial_table
     ("F_FL", "N", "vertical force, front-left cell", "f_fl_n"),
@@ -71,6 +71,11 @@ def write_trial_c3d(session: dict, trial: dict, frames, out: Path, anonymize: bo
     c["data"]["points"] = points
     c["data"]["analogs"] = analogs
     s = D.anonymise_session(session) if anonymize else session
+    if anonymize:
+        from rig.io.anonymize import Scrubber
+
+        scrub = anonymize if isinstance(anonymize, Scrubber) else Scrubber([session])
+        s, trial = scrub.data(s), scrub.data(trial)
     cal = s.get("calibration", {})
     meta = {
         "ATHLETE": s["athlete"], "SESSION": s["id"], "TRIAL": trial["id"],
@@ -85,11 +90,8 @@ def write_trial_c3d(session: dict, trial: dict, frames, out: Path, anonymize: bo
     }
     for k, v in meta.items():
         c.add_parameter("RIG", k, _ascii(v) or "-")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.c3d")
-    c.write(str(tmp))
-    os.replace(tmp, out)
+    with atomic_output(Path(out), suffix=".tmp.c3d", what="cannot write the export") as tmp:
+        c.write(str(tmp))
 
 
 def _ascii(v) -> str:

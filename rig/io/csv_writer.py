@@ -15,7 +15,7 @@ import numpy as np
 
 from rig.errors import RigError
 from rig.io import data as D
-from rig.store.traces import atomic_write_bytes
+from rig.store.files import atomic_write_bytes
 
 FORMATS = {"t_s": "%.6f", "seq": "%d", "status": "%d", "in_window": "%d", "trial": "%d"}
 DEFAULT_FORMAT = "%.4f"
@@ -26,7 +26,10 @@ def write_csv(store, target: D.Target, out: Path, anonymize: bool) -> list[Path]
         text = athlete_measures_csv(store, target, anonymize)
     else:
         text = session_samples_csv(store, target.sessions[0], anonymize, target.trial)
-    atomic_write_bytes(out, text.encode("ascii", errors="replace"))
+    scrub = D.scrubber_of(anonymize, store, target)
+    if scrub is not None:
+        text = scrub.text(text)
+    atomic_write_bytes(out, what="cannot write the export", data=text.encode("ascii", errors="replace"))
     return [out]
 
 

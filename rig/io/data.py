@@ -53,7 +53,11 @@ class Target:
 def resolve_target(store, ref: str, trial: int | None = None) -> Target:
     """``ref`` is a session id (or prefix, or ``latest``) or an athlete code."""
     from rig.errors import RigError
+    from rig.store.core import MAX_REF_CHARS, normalise_code
 
+    ref = normalise_code(ref)
+    if len(ref) > MAX_REF_CHARS:
+        raise RigError(f"{ref[:20]!r}... ({len(ref)} characters) is neither a session nor an athlete")
     exact_session = ref == "latest" or store.has_session(ref)
     if not exact_session and store.athlete(ref) is not None:  # an athlete code beats an id prefix
         if trial is not None:
@@ -74,12 +78,33 @@ def resolve_target(store, ref: str, trial: int | None = None) -> Target:
 
 def anonymise_session(s: dict) -> dict:
     """A copy with nothing personal left but the athlete code: no details, no free-text meta,
-    no port name (a path may carry a user name)."""
+    no port name, board id or host path (a path may carry a user name, a by-id port the
+    board's USB serial), also none inside trial reasons (rig.io.anonymize)."""
+    from rig.io.anonymize import Scrubber
+
     out = dict(s)
     out["athlete_details"] = {}
     out["meta"] = {}
-    out["board"] = {k: v for k, v in s.get("board", {}).items() if k != "port"}
+    out["board"] = {k: v for k, v in s.get("board", {}).items()
+                    if k not in ("port", "board_id", "serial", "usb_serial", "device")}
+    protocol = dict(s.get("protocol") or {})
+    if isinstance(protocol.get("params"), dict):
+        protocol["params"] = {k: v for k, v in protocol["params"].items() if k != "path"}
+    out["protocol"] = protocol
+    scrub = Scrubber([s])
+    if "trials" in s:
+        out["trials"] = [t | {"reasons": scrub.data(t.get("reasons") or [])} for t in s["trials"]]
     return out
+
+
+def scrubber_of(anonymize, store, target: "Target"):
+    """The Scrubber for an export (None when not anonymising); ``anonymize`` may already be
+    one (built by ``rig.io.export`` with the date option)."""
+    from rig.io.anonymize import Scrubber
+
+    if isinstance(anonymize, Scrubber) or not anonymize:
+        return anonymize or None
+    return Scrubber([store.session(sid) for sid in target.sessions], store.root)
 
 
 def session_record(store, sid: str, anonymize: bool) -> dict:

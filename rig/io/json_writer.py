@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from rig.io import data as D
-from rig.store.traces import atomic_write_bytes
+from rig.store.files import atomic_write_bytes
 
 
 def build(store, target: D.Target, anonymize: bool) -> dict:
@@ -23,6 +23,10 @@ def build(store, target: D.Target, anonymize: bool) -> dict:
 
 
 def write_json(store, target: D.Target, out: Path, anonymize: bool) -> list[Path]:
-    text = json.dumps(build(store, target, anonymize), indent=1, allow_nan=False, ensure_ascii=True)
-    atomic_write_bytes(out, text.encode("ascii") + b"\n")
+    data = build(store, target, anonymize)
+    scrub = D.scrubber_of(anonymize, store, target)
+    if scrub is not None:
+        data = scrub.data(data)
+    text = json.dumps(data, indent=1, allow_nan=False, ensure_ascii=True)
+    atomic_write_bytes(out, what="cannot write the export", data=text.encode("ascii") + b"\n")
     return [out]

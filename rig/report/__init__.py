@@ -6,7 +6,6 @@ Needs the ``report`` extra (matplotlib).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from rig.errors import RigError
@@ -25,17 +24,47 @@ def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
         raise RigError("reports need matplotlib, a dependency of balance-rig: reinstall it (pip install balance-rig)") from None
     from rig.report import content
 
+    if anonymize:   # every part of the report sees the session without ports, ids or paths
+        store = _Anonymised(store)
     session, blocks = content.build(store, ref, anonymize)
     title = f"Balance report, athlete {session['athlete']}, session {session['id']}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp{suffix}")
-    if suffix == ".pdf":
-        from rig.report.pdf import render
+    from rig.store.files import atomic_output
 
-        render(blocks, title, tmp)
-    else:
-        from rig.report.html import render
+    # owner-only, and no temporary file left on any failure (full disk, read-only, a bug)
+    with atomic_output(out, suffix=f".tmp{suffix}", what="cannot write the report") as tmp, \
+            plain_text():
+        if suffix == ".pdf":
+            from rig.report.pdf import render
 
-        tmp.write_text(render(blocks, title), encoding="utf-8")
-    os.replace(tmp, out)
+            render(blocks, title, tmp)
+        else:
+            from rig.report.html import render
+
+            tmp.write_bytes(render(blocks, title).encode("utf-8"))
     return out
+
+
+class _Anonymised:
+    """The store as an anonymised report must see it: ``session()`` without personal details,
+    ports, board ids or host paths (rig.io.data.anonymise_session, rig.io.anonymize)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def session(self, ref):
+        from rig.io.anonymize import Scrubber
+        from rig.io.data import anonymise_session
+
+        s = self._store.session(ref)
+        return Scrubber([s], self._store.root).data(anonymise_session(s))
+
+
+def plain_text():
+    """Text drawn by matplotlib taken literally: a ``$`` in a condition name or a note is a
+    dollar sign, not the start of maths (which crashes on unbalanced ``$``)."""
+    import matplotlib
+
+    return matplotlib.rc_context({"text.parse_math": False})

@@ -204,8 +204,8 @@ class Runner:
         host time bounds only a silent board; everything else is bounded in board time."""
         wall = time.monotonic()
         batch, new = self.feed.poll()
-        if self._rec is not None and len(batch):
-            self._rec.append(batch)
+        if self._rec is not None:
+            self._rec.check()      # journaled in the link's reader thread; a failure stops now
         self.link.check()
         if len(batch) or self._last_frame_wall is None:
             self._last_frame_wall = wall
@@ -453,19 +453,18 @@ class Runner:
                                                           t_ready + cond.countdown_s)
         return self._finish_trial(cond, index, practice, samples, window)
 
-    def _begin_recording(self, cond, index, practice):
+    def _begin_recording(self, cond, index, practice, seed=None):
         stats0 = self.link.stats.as_dict()
         self._stats0 = stats0
         self._rec = self.store.begin_trial(self.sid, self.p.condition_dict(cond), index, practice,
                                            stats_source=lambda: self.link.stats.as_dict())
+        # from here every frame is journaled in the link's reader thread as it arrives
+        self._rec.attach(self.link, since=self.feed.next_index, seed=seed)
         return self._rec
 
     def _record_static(self, cond, index, practice, label, t0: float):
         """Record from board time ``t0`` (the end of the countdown; frames since are journaled)."""
-        rec = self._begin_recording(cond, index, practice)
-        early = self.feed.frames_since(t0)
-        if len(early):
-            rec.append(early)
+        rec = self._begin_recording(cond, index, practice, seed=self.feed.frames_since(t0))
         total = cond.lead_in_s + cond.trial_duration_s
         collected = self.feed.buffer.since(t0)
         self.ui.phase(f"{label}: recording")
@@ -616,20 +615,34 @@ class Runner:
         try:
             self._run_conditions()
         except (KeyboardInterrupt, Stopped, DisconnectError, RigError) as e:
-            self._stop(e)
+            replaced = self._stop(e)
+            if replaced is not None:
+                raise replaced from None
             raise
         finally:
             self.ui.phase("Session finished" if self.result.stopped is None else "Session stopped")
         self._conclude()
         return self.result
 
-    def _stop(self, e: BaseException) -> None:
+    def _stop(self, e: BaseException):
+        """Keep what was recorded, close the session as incomplete; returns the error to raise
+        instead of ``e`` when keeping it failed too (a full disk), else None."""
+        from rig.store.recorder import stop_message
+
         why = "stopped by the operator (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else str(e)
         self.result.stopped = why
-        if self._rec is not None:
-            rec, self._rec = self._rec, None
-            rec.abort(f"recording stopped: {why}", self.link.stats.as_dict())
-        self.store.set_session_status(self.sid, "incomplete")
+        rec, self._rec = self._rec, None
+        tid, problem = None, None
+        if rec is not None:
+            try:
+                tid = rec.abort(f"recording stopped: {why}", self.link.stats.as_dict())
+            except RigError as err:
+                problem = err          # not filed: the journal is kept for `rig recover`
+        try:
+            self.store.set_session_status(self.sid, "incomplete")
+        except RigError as err:
+            problem = problem or err   # `rig recover` closes it once there is room
+        return stop_message(e, rec, tid, problem)
 
     def _run_conditions(self) -> None:
         self.feed.next_index = self.link.start()

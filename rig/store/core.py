@@ -5,22 +5,32 @@ Layout of the data directory (``rig.paths.data_dir()``)::
     rig.sqlite3                      the database (WAL mode; schema in rig.store.schema)
     traces/<session>/<trial>.npz     raw frames of each trial (atomic writes)
     journal/<trial>.rjl              trials being recorded (rig.store.journal); left behind by a crash
-    journal/unreadable/              journals whose header was torn (kept, never deleted)
+    journal/<trial>.rjl.reserve      space set aside while a trial records (freed on a full disk)
+    journal/<session>.session        held locked (flock) by the process running that session
+    journal/unreadable/              journals that are malformed or foreign (kept, never deleted)
 
-``Store.open`` recovers every journal no live process is writing (``Store.recovered`` lists
-them). The API in docs/CONTRACTS.md is implemented exactly; the extra methods below serve the
+Everything is created owner-only (0700 directories, 0600 files): it is health data.
+
+``Store.open`` recovers every journal no live process is writing, and closes every session
+left ``open`` by a process that died (killed while zeroing, weighing, resting, between
+trials...): it becomes ``incomplete`` (``Store.recovered`` lists what was done). A malformed or
+foreign journal is moved to ``journal/unreadable/`` and never stops another command. A data
+directory that cannot be written (read-only medium, archive) is opened read-only: listing,
+history, export and reports work; recording and recovery say it cannot. The API in docs/CONTRACTS.md is implemented exactly; the extra methods below serve the
 ``sessions``, ``history``, ``export`` and ``report`` commands.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
-import re
 import secrets
+import shutil
 import sqlite3
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +40,10 @@ from rig import __version__
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.jsonable import jsonable
-from rig.store.journal import SUFFIX, fsync_dir, lock_for_recovery, read_journal
+from rig.store.journal import (FRAME_DTYPE, RESERVE_BYTES, RESERVE_SUFFIX, SUFFIX, fsync_dir,
+                               lock_for_recovery, read_journal)
+from rig.store.files import StorageError, describe
+from rig.paths import PRIVATE_FILE_MODE, make_private_dir, open_private
 from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir
 from rig.store import conditions as cond
@@ -38,11 +51,23 @@ from rig.calibration.record import calibration_record
 from rig.engine.aggregate import RULE_TEXT, counted, trial_means
 from rig.store.recorder import TrialRecorder
 from rig.store.schema import migrate
+
+try:
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - Windows: sessions are closed by `rig recover` only
+    _fcntl = None
 from rig.store.traces import read_trace, write_trace
 
 DB_NAME = "rig.sqlite3"
 SESSION_STATUSES = ("open", "complete", "incomplete")
-_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+LEASE_SUFFIX = ".session"
+MAX_REF_CHARS = 200          # a session id or athlete code typed by a user; longer is refused
+CODE_MAX = 40
+#: Bytes on disk per frame: a filed trace (npz, measured about 30 B per frame) with headroom,
+#: and while a trial records, its journal too (40 B records, 20 B block headers).
+FILED_BYTES_PER_FRAME = 48
+RECORDING_BYTES_PER_FRAME = FILED_BYTES_PER_FRAME + FRAME_DTYPE.itemsize + 12
+SPACE_MARGIN_BYTES = 1 << 20   # database growth and room to spare
 
 
 class Store:
@@ -53,29 +78,59 @@ class Store:
         self._conn = conn
         self._lock = threading.RLock()
         self.recovered: list[dict] = []
+        self.read_only = False
+        self.read_only_reason: str | None = None
+        self._leases: dict[str, int] = {}   # session id -> fd of its locked lease file
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
-    def open(cls, data_dir=None, recover: bool = True) -> "Store":
-        root = resolve_data_dir(data_dir)
+    def open(cls, data_dir=None, recover: bool = True, read_only: bool | None = None) -> "Store":
+        """Open (creating if needed) the data directory.
+
+        ``read_only``: None decides by itself: a directory that cannot be written (read-only
+        medium, no permission) or whose disk is too full to open the database for writing is
+        opened read-only (listing, history, export and reports work; ``read_only_reason``
+        says why); True never writes (no recovery, no seeding)."""
+        root = resolve_data_dir(data_dir, create=not read_only)
         db = root / DB_NAME
-        try:
-            conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False, timeout=10.0)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn, str(db))
-        except sqlite3.DatabaseError as e:
-            raise RigError(f"data dir {root}: database {db} unreadable: {e}") from None
+        reason = None
+        if read_only is None and not _writable(root, db):
+            read_only, reason = True, "the data directory is read-only"
+        conn = None
+        if not read_only:
+            try:
+                conn = _connect_rw(db)
+            except sqlite3.DatabaseError as e:
+                if read_only is not None or not db.exists() or "newer" in str(e):
+                    raise RigError(f"data dir {root}: database {db} unusable: {_db_reason(e)}") from None
+                read_only, reason = True, _full_or(root, _db_reason(e))
+            except RigError:
+                raise
+            except OSError as e:
+                if read_only is not None or not db.exists():
+                    raise StorageError(f"data dir {root}: cannot open {db}: {describe(e)}") from None
+                read_only, reason = True, _full_or(root, describe(e))
+        if read_only:
+            if not db.exists():
+                raise RigError(f"data dir {root}: no database ({DB_NAME}) there, and it cannot "
+                               f"be written ({reason or 'opened read-only'})")
+            conn = _connect_ro(db, root)
         store = cls(root, conn)
-        store._seed_mdc()
-        if recover:
-            store.recovered = store.recover()
+        store.read_only = bool(read_only)
+        store.read_only_reason = reason or ("opened read-only" if read_only else None)
+        if not read_only:
+            try:
+                store._seed_mdc()
+            except RigError:
+                pass  # a full disk: the shipped MDC table is already there, or used directly
+            if recover:
+                store.recovered = store.recover()
         return store
 
     def close(self) -> None:
         with self._lock:
+            for sid in list(self._leases):
+                self._release_lease(sid)
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -92,11 +147,54 @@ class Store:
         return self.root / "journal"
 
     def _tx(self):
+        if self.read_only:
+            raise StorageError(f"data dir {self.root} cannot be written ({self.read_only_reason}): "
+                               "nothing can be recorded or changed there (listing, history, "
+                               "export and reports work)")
         return _Transaction(self)
 
     def _q(self, sql: str, args=()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+            if self._conn is None:
+                raise RigError("the store is closed")
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as e:
+                raise StorageError(f"data dir {self.root}: database read failed: {_db_reason(e)}") from None
+
+    def check_writable(self) -> None:
+        """Raise the one-line StorageError when nothing can be recorded here."""
+        if self.read_only:
+            self._tx()
+
+    # -- space ---------------------------------------------------------------------------------
+    def free_bytes(self) -> int:
+        try:
+            return shutil.disk_usage(self.root).free
+        except OSError:
+            return -1
+
+    def check_space(self, need_bytes: float, what: str) -> None:
+        """Refuse to start ``what`` when the data directory's disk has less than it needs."""
+        free = self.free_bytes()
+        need = int(need_bytes) + SPACE_MARGIN_BYTES
+        if 0 <= free < need:
+            raise StorageError(f"not enough space for {what} in {self.root}: {_mb(free)} free, "
+                               f"about {_mb(need)} needed; free some space or use --data-dir")
+
+    def estimate_trial_bytes(self, rate_hz: float, seconds: float) -> int:
+        """Bytes a trial of ``seconds`` at ``rate_hz`` needs while recording and once filed."""
+        return int(max(rate_hz, 1.0) * max(seconds, 0.0) * RECORDING_BYTES_PER_FRAME) + RESERVE_BYTES
+
+    def estimate_session_bytes(self, protocol: dict, rate_hz: float) -> int:
+        """A protocol's whole session: every trial (practice and one repeat in three), with
+        lead-in, countdown and the margin for a trial that runs over."""
+        total = 0.0
+        for c in ((protocol or {}).get("params") or {}).get("conditions") or []:
+            n = float(c.get("trials", 1) or 1) * 1.34 + float(c.get("practice_trials", 0) or 0)
+            per = float(c.get("trial_duration_s", 30) or 30) + float(c.get("lead_in_s", 0) or 0) + 2.0
+            total += n * per
+        return int(max(rate_hz, 1.0) * total * FILED_BYTES_PER_FRAME) + RESERVE_BYTES
 
     # -- athletes ----------------------------------------------------------------------------
     def ensure_athlete(self, code: str, **optional_details) -> None:
@@ -113,6 +211,7 @@ class Store:
                 c.execute("UPDATE athletes SET details_json = ? WHERE code = ?", (_dumps(merged), code))
 
     def athlete(self, code: str) -> dict | None:
+        code = normalise_code(code)
         rows = self._q("SELECT * FROM athletes WHERE code = ?", (code,))
         if not rows:
             return None
@@ -129,13 +228,20 @@ class Store:
         """Start a session; returns its id (``YYYYMMDD-HHMMSS-xxxx``, UTC).
 
         ``calibration`` is the contract's dict, or a ``rig.calibration.Calibration`` (then
-        everything needed to recompute forces later is stored; see rig.store.calib)."""
+        everything needed to recompute forces later is stored; see rig.calibration.record)."""
         if not isinstance(calibration, dict):
             calibration = calibration_record(calibration)
+        athlete = check_code(athlete)
+        protocol, board = dict(protocol or {}), dict(board or {})
+        try:
+            rate = float(board.get("rate_hz") or 80.0)
+        except (TypeError, ValueError):
+            rate = 80.0
+        self.check_space(self.estimate_session_bytes(protocol, rate), "this session")
         self.ensure_athlete(athlete)
         now = time.time()
         sid = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + "-" + secrets.token_hex(2)
-        protocol, board = dict(protocol or {}), dict(board or {})
+        self._take_lease(sid)
         with self._tx() as c:
             c.execute(
                 "INSERT INTO sessions(id, athlete, started_utc, status, protocol_name, protocol_json,"
@@ -145,6 +251,57 @@ class Store:
                  _dumps(board), _dumps(calibration), str(calibration.get("hash", "")),
                  str(board.get("firmware", "")), _dumps(meta or {}), f"rig {__version__}"))
         return sid
+
+    # -- session leases: a session is "open" only while its process lives ----------------------
+    def _lease_path(self, sid: str) -> Path:
+        return self.journal_dir / f"{sid}{LEASE_SUFFIX}"
+
+    def _take_lease(self, sid: str) -> None:
+        try:
+            make_private_dir(self.journal_dir)
+            fd = open_private(self._lease_path(sid), os.O_WRONLY | os.O_CREAT)
+        except OSError as e:
+            raise StorageError(f"data dir {self.root}: cannot start a session: {describe(e)}") from None
+        if _fcntl is not None:
+            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._leases[sid] = fd
+
+    def _release_lease(self, sid: str) -> None:
+        fd = self._leases.pop(sid, None)
+        if fd is None:
+            return
+        try:
+            self._lease_path(sid).unlink()
+        except OSError:
+            pass
+        os.close(fd)
+
+    def _lease_alive(self, sid: str) -> bool:
+        if sid in self._leases:
+            return True
+        p = self._lease_path(sid)
+        if not p.exists():
+            return False
+        if _fcntl is None:  # pragma: no cover - Windows: an open file cannot be deleted
+            try:
+                p.unlink()
+                return False
+            except PermissionError:
+                return True
+            except OSError:
+                return False
+        try:
+            fd = os.open(p, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
 
     def set_session_result(self, sid: str, summary: dict, flags: list[dict]) -> None:
         """Store the runner's result summary and screening flags; the session is complete
@@ -156,13 +313,18 @@ class Store:
             c.execute("UPDATE sessions SET summary_json = ?, flags_json = ?, status = ?, finished_utc = ?"
                       " WHERE id = ?", (_dumps(summary or {}), _dumps(list(flags or [])), status,
                                         utc_now(), sid))
+        if status != "open":
+            self._release_lease(sid)
 
     def set_session_status(self, sid: str, status: str) -> None:
         if status not in SESSION_STATUSES:
             raise ValueError(f"session status must be one of {SESSION_STATUSES}")
+        sid = self.resolve_session(sid)
         with self._tx() as c:
             c.execute("UPDATE sessions SET status = ?, finished_utc = COALESCE(finished_utc, ?)"
-                      " WHERE id = ?", (status, utc_now(), self.resolve_session(sid)))
+                      " WHERE id = ?", (status, utc_now(), sid))
+        if status != "open":
+            self._release_lease(sid)
 
     def has_session(self, sid: str) -> bool:
         return bool(self._q("SELECT 1 FROM sessions WHERE id = ?", (sid,)))
@@ -170,6 +332,8 @@ class Store:
     def resolve_session(self, ref: str) -> str:
         """A session id from ``ref``: an id, a unique id prefix, or ``latest``."""
         ref = (ref or "").strip()
+        if len(ref) > MAX_REF_CHARS:
+            raise RigError(f"session {ref[:20]}... ({len(ref)} characters): no such session")
         if ref == "latest":
             rows = self._q("SELECT id FROM sessions ORDER BY started_utc DESC, rowid DESC LIMIT 1")
             if not rows:
@@ -194,7 +358,7 @@ class Store:
         args: tuple = ()
         if athlete is not None:
             sql += " WHERE s.athlete = ?"
-            args = (athlete,)
+            args = (normalise_code(athlete),)
         rows = self._q(sql + " ORDER BY s.started_utc, s.rowid", args)
         baselines = {a: self.baseline(a) for a in {r["athlete"] for r in rows}}
         return [{"id": r["id"], "athlete": r["athlete"], "started_utc": r["started_utc"],
@@ -242,18 +406,33 @@ class Store:
 
     # -- trials ------------------------------------------------------------------------------
     def begin_trial(self, sid: str, condition: dict, index: int, practice: bool = False,
-                    stats_source: Callable[[], dict] | None = None) -> TrialRecorder:
+                    stats_source: Callable[[], dict] | None = None,
+                    journal_options: dict | None = None) -> TrialRecorder:
         """Start recording a trial: a journal is created (and fsync'ed) before this returns.
 
+        Refused (one line) when the disk has less free space than the trial needs (its
+        duration from the session's protocol x the board's rate x bytes per frame).
         ``stats_source`` (optional, e.g. ``lambda: link.stats.as_dict()``) is polled every
-        100 ms so a recovered trial also has the decoder statistics."""
+        100 ms so a recovered trial also has the decoder statistics. ``journal_options``:
+        passed to ``JournalWriter`` (tests inject failing writers)."""
         sid = self.resolve_session(sid)
-        athlete = self._q("SELECT athlete FROM sessions WHERE id = ?", (sid,))[0]["athlete"]
+        row = self._q("SELECT athlete, board_json, protocol_json FROM sessions WHERE id = ?", (sid,))[0]
         tid = f"{sid}-t{int(index):02d}-{secrets.token_hex(3)}"
         condition = dict(condition or {})
+        self.check_space(self._trial_estimate(row, condition), "the next trial")
         return TrialRecorder(self, tid, sid, condition, int(index), bool(practice),
                              self.journal_dir / f"{tid}{SUFFIX}", stats_source,
-                             extra_meta={"athlete": athlete})
+                             extra_meta={"athlete": row["athlete"]}, journal_options=journal_options)
+
+    def _trial_estimate(self, row, condition: dict) -> int:
+        try:
+            rate = float(json.loads(row["board_json"]).get("rate_hz") or 80.0)
+            conds = (json.loads(row["protocol_json"]).get("params") or {}).get("conditions") or []
+            c = next((c for c in conds if c.get("name") == condition.get("name")), {})
+            seconds = float(c.get("trial_duration_s", 60) or 60) + float(c.get("lead_in_s", 0) or 0) + 5
+        except (TypeError, ValueError, AttributeError):
+            rate, seconds = 80.0, 65.0
+        return self.estimate_trial_bytes(rate, seconds)
 
     def _file_trial(self, *, trial_id, session_id, condition, index, practice, status, reasons,
                     stats, window_s, measures, processing, frames: FrameBatch, started_utc,
@@ -293,6 +472,7 @@ class Store:
     # -- baseline and MDC --------------------------------------------------------------------
     def baseline(self, athlete: str) -> str | None:
         """The athlete's baseline session: the one marked, else the first complete session."""
+        athlete = normalise_code(athlete)
         rows = self._q("SELECT baseline FROM athletes WHERE code = ?", (athlete,))
         if rows and rows[0]["baseline"]:
             return rows[0]["baseline"]
@@ -302,6 +482,7 @@ class Store:
 
     def set_baseline(self, athlete: str, sid: str | None) -> None:
         """Mark ``sid`` as the athlete's baseline (None: back to the first complete session)."""
+        athlete = normalise_code(athlete)
         if sid is not None:
             sid = self.resolve_session(sid)
             owner = self._q("SELECT athlete FROM sessions WHERE id = ?", (sid,))[0]["athlete"]
@@ -363,49 +544,129 @@ class Store:
 
     # -- recovery ----------------------------------------------------------------------------
     def recover(self) -> list[dict]:
-        """Turn every journal no live process is writing into an incomplete trial.
+        """Close what a dead process left open; never raises for one bad file.
 
-        Returns one dict per journal handled: trial_id, session_id, frames, last_t_s,
-        dropped_bytes, and ``error`` for a journal whose header was unreadable (moved to
-        ``journal/unreadable/``, never deleted)."""
-        out = []
-        if not self.journal_dir.is_dir():
-            return out
-        for path in sorted(self.journal_dir.glob(f"*{SUFFIX}")):
-            fd = lock_for_recovery(path)
-            if fd is None:
-                continue  # still being recorded by a live process, or already gone
-            try:
-                if not path.exists():
-                    continue
-                out.append(self._recover_one(path))
-            finally:
-                os.close(fd)
+        * every journal no live process is writing becomes an incomplete trial;
+        * a malformed or foreign journal is moved to ``journal/unreadable/`` (never deleted);
+        * every session still ``open`` whose process is gone (no live lease) becomes
+          ``incomplete`` (``complete`` if its result was already stored);
+        * reserve and lease files of dead processes are removed.
+
+        Returns one dict per thing done: ``kind`` ("trial", "quarantined", "session"), and for
+        trials trial_id, session_id, frames, last_t_s, dropped_bytes (``already_filed`` when
+        the crash came after filing); for quarantined journals ``path``, ``moved_to``,
+        ``error``; for sessions ``session_id``, ``status``, ``trials``."""
+        if self.read_only:
+            return []
+        out: list[dict] = []
+        jdir = self.journal_dir
+        if jdir.is_dir():
+            for path in sorted(jdir.glob(f"*{SUFFIX}")):
+                fd = lock_for_recovery(path)
+                if fd is None:
+                    continue  # still being recorded by a live process, or already gone
+                try:
+                    if not path.exists():
+                        continue
+                    out.append(self._recover_or_quarantine(path))
+                except RigError as e:
+                    out.append({"kind": "failed", "path": str(path), "error": str(e),
+                                "trial_id": None, "frames": 0})
+                    break  # the disk or database refuses writes: the rest waits for next time
+                except (sqlite3.Error, ValueError, TypeError, KeyError, OverflowError) as e:
+                    out.append(self._quarantine(path, e))   # foreign content the database refuses
+                finally:
+                    os.close(fd)
+                    self._drop_reserve(path)
+            for reserve in jdir.glob(f"*{SUFFIX}{RESERVE_SUFFIX}"):
+                self._drop_reserve(reserve.with_name(reserve.name[:-len(RESERVE_SUFFIX)]))
+        try:
+            out += self._close_dead_sessions()
+        except RigError as e:
+            out.append({"kind": "failed", "error": str(e), "trial_id": None, "frames": 0})
         return out
 
-    def _recover_one(self, path: Path) -> dict:
+    def _drop_reserve(self, journal: Path) -> None:
+        reserve = journal.with_name(journal.name + RESERVE_SUFFIX)
+        if reserve.exists() and (not journal.exists() or lock_for_recovery_probe(journal)):
+            try:
+                reserve.unlink()
+            except OSError:
+                pass
+
+    def _close_dead_sessions(self) -> list[dict]:
+        out = []
+        for r in self._q("SELECT id, summary_json FROM sessions WHERE status = 'open'"):
+            sid = r["id"]
+            if self._lease_alive(sid):
+                continue
+            status = "complete" if r["summary_json"] else "incomplete"
+            n = self._q("SELECT COUNT(*) AS n FROM trials WHERE session = ?", (sid,))[0]["n"]
+            with self._tx() as c:
+                meta = json.loads(c.execute("SELECT meta_json FROM sessions WHERE id = ?",
+                                            (sid,)).fetchone()["meta_json"] or "{}")
+                meta["closed_by_recovery"] = (
+                    f"{utc_now()}: the program running this session ended without closing it "
+                    f"(killed, crashed or power lost) after {n} trial{'s' * (n != 1)}; "
+                    f"closed as {status}")
+                c.execute("UPDATE sessions SET status = ?, meta_json = ?, finished_utc ="
+                          " COALESCE(finished_utc, ?) WHERE id = ? AND status = 'open'",
+                          (status, _dumps(meta), utc_now(), sid))
+            try:
+                self._lease_path(sid).unlink()
+            except OSError:
+                pass
+            out.append({"kind": "session", "session_id": sid, "status": status, "trials": n,
+                        "trial_id": None, "frames": 0})
+        return out
+
+    def _recover_or_quarantine(self, path: Path) -> dict:
         try:
             j = read_journal(path)
-        except FileFormatError as e:
-            bad = self.journal_dir / "unreadable"
-            bad.mkdir(exist_ok=True)
-            os.replace(path, bad / path.name)
-            return {"path": str(path), "error": str(e), "trial_id": None, "frames": 0}
-        tid = str(j.meta.get("trial_id") or path.stem)
-        sid = str(j.meta.get("session_id", ""))
-        info = {"path": str(path), "trial_id": tid, "session_id": sid, "frames": len(j.frames),
-                "dropped_bytes": j.dropped_bytes,
+            meta = j.meta
+            tid, sid = meta.get("trial_id"), meta.get("session_id")
+            if not isinstance(tid, str) or not tid or not isinstance(sid, str) or not sid:
+                raise FileFormatError(f"journal {path.name}: header names no "
+                                      f"{'trial' if not tid else 'session'} id")
+            if not isinstance(meta.get("condition", {}), dict) or not isinstance(meta.get("index", 0), int):
+                raise FileFormatError(f"journal {path.name}: header has a malformed condition or index")
+        except (FileFormatError, ValueError, TypeError, KeyError, AttributeError, OSError) as e:
+            return self._quarantine(path, e)
+        return self._recover_one(path, j)
+
+    def _quarantine(self, path: Path, e: BaseException) -> dict:
+        bad = self.journal_dir / "unreadable"
+        make_private_dir(bad)
+        dest = bad / path.name
+        k = 1
+        while dest.exists():
+            dest = bad / f"{path.stem}.{k}{path.suffix}"
+            k += 1
+        os.replace(path, dest)
+        fsync_dir(path.parent)
+        why = str(e) if isinstance(e, RigError) else f"{type(e).__name__}: {e}"
+        return {"kind": "quarantined", "path": str(path), "moved_to": str(dest), "error": why,
+                "trial_id": None, "frames": 0}
+
+    def _recover_one(self, path: Path, j) -> dict:
+        tid = str(j.meta["trial_id"])
+        sid = str(j.meta["session_id"])
+        info = {"kind": "trial", "path": str(path), "trial_id": tid, "session_id": sid,
+                "frames": len(j.frames), "dropped_bytes": j.dropped_bytes,
                 "last_t_s": float(j.frames.t_s[-1]) if len(j.frames) else None}
         if self._q("SELECT 1 FROM trials WHERE id = ?", (tid,)):
             info["already_filed"] = True  # the crash came after filing, before the unlink
         else:
             if not self._q("SELECT 1 FROM sessions WHERE id = ?", (sid,)):
                 sid = info["session_id"] = self._orphan_session(j.meta, sid)
-            notes = [str(n.get("text", "")) for n in j.notes]
+            notes = [str(n.get("text", "")) for n in j.notes if isinstance(n, dict)]
+            failed = any(isinstance(n, dict) and n.get("journal_failed") for n in j.notes)
             last = f"{info['last_t_s']:.3f} s" if info["last_t_s"] is not None else "none"
-            reasons = [f"recording interrupted before the trial ended (program killed or crashed, "
-                       f"power lost, or board unplugged); recovered {len(j.frames)} frames from the "
-                       f"journal, last at board time {last}"] + notes
+            what = ("the journal could not be written (see below)" if failed else
+                    "recording interrupted before the trial ended (program killed or crashed, "
+                    "power lost, or board unplugged)")
+            reasons = [f"{what}; recovered {len(j.frames)} frames from the journal, last at "
+                       f"board time {last}"] + notes
             if j.dropped_bytes:
                 reasons.append(f"{j.dropped_bytes} bytes of a torn or corrupt journal tail dropped")
             frames = j.frames
@@ -413,19 +674,25 @@ class Store:
             condition = j.meta.get("condition") or {}
             self._file_trial(trial_id=tid, session_id=sid, condition=condition,
                              index=int(j.meta.get("index", 0)), practice=bool(j.meta.get("practice")),
-                             status="incomplete", reasons=reasons, stats=j.stats or {},
+                             status="incomplete", reasons=reasons, stats=j.stats if isinstance(j.stats, dict) else {},
                              window_s=window, measures={}, processing={}, frames=frames,
                              started_utc=str(j.meta.get("started_utc", utc_now())), recovered=True)
-            with self._tx() as c:
-                c.execute("UPDATE sessions SET status = 'incomplete' WHERE id = ? AND status = 'open'",
-                          (sid,))
+            if not self._lease_alive(sid):
+                with self._tx() as c:
+                    info["session_closed"] = c.execute(
+                        "UPDATE sessions SET status = 'incomplete', finished_utc ="
+                        " COALESCE(finished_utc, ?) WHERE id = ? AND status = 'open'",
+                        (utc_now(), sid)).rowcount > 0
         path.unlink()
         fsync_dir(path.parent)
         return info
 
     def _orphan_session(self, meta: dict, sid: str) -> str:
         """A journal whose session row is missing (database replaced?): give it a session."""
-        athlete = str(meta.get("athlete") or "unknown")
+        try:
+            athlete = check_code(meta.get("athlete") or "unknown")
+        except RigError:
+            athlete = "unknown"
         self.ensure_athlete(athlete)
         with self._tx() as c:
             c.execute("INSERT INTO sessions(id, athlete, started_utc, status, protocol_json, board_json,"
@@ -448,12 +715,29 @@ class _Transaction:
         if self.store._conn is None:
             self.store._lock.release()
             raise RigError("the store is closed")
-        self.store._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.store._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            self.store._lock.release()
+            raise StorageError(f"data dir {self.store.root}: database write failed: "
+                               f"{_db_reason(e)}") from None
         return self.store._conn
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            self.store._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is None:
+                try:
+                    self.store._conn.execute("COMMIT")
+                    return False
+                except sqlite3.OperationalError as e:
+                    exc_type, exc = type(e), e
+            try:
+                self.store._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StorageError(f"data dir {self.store.root}: database write failed: "
+                                   f"{_db_reason(exc)}") from None
         finally:
             self.store._lock.release()
         return False
@@ -505,12 +789,106 @@ def measure_label(name: str) -> str:
     return m.label if m else name
 
 
+def normalise_code(code) -> str:
+    """An athlete code as stored: Unicode NFC, surrounding white space removed."""
+    return unicodedata.normalize("NFC", str(code if code is not None else "")).strip()
+
+
 def check_code(code) -> str:
-    code = str(code or "").strip()
-    if not _CODE_RE.match(code):
-        raise RigError(f"athlete code {code!r}: use 1-40 letters, digits, '.', '_' or '-' "
+    """The normalised athlete code, or a one-line RigError: 1-40 characters, letters (any
+    alphabet) and digits, and '.', '_', '-' inside; no spaces."""
+    raw = str(code if code is not None else "")
+    code = normalise_code(raw)
+    ok = (0 < len(code) <= CODE_MAX and code[0].isalnum()
+          and all(ch.isalnum() or ch in "._-" for ch in code))
+    if not ok:
+        shown = repr(code[:CODE_MAX]) + ("..." if len(code) > CODE_MAX else "")
+        raise RigError(f"athlete code {shown}: use 1-{CODE_MAX} letters, digits, '.', '_' or '-' "
                        "(a code chosen by the clinician, not a name)")
     return code
+
+
+def _connect_rw(db: Path) -> sqlite3.Connection:
+    if not db.exists():
+        os.close(open_private(db, os.O_WRONLY | os.O_CREAT))  # -wal and -shm inherit 0600
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False, timeout=10.0)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, str(db))
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _connect_ro(db: Path, root: Path) -> sqlite3.Connection:
+    """Read-only: first normally (sees a WAL left by a crash), else immutable (no -shm file
+    can be made in a read-only directory or on a full disk)."""
+    last = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{db.resolve().as_uri()}?{query}", uri=True,
+                                   isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            last = e
+            continue
+        try:
+            conn.row_factory = sqlite3.Row
+            _check_version(conn, str(db))
+            conn.execute("SELECT COUNT(*) FROM sessions").fetchone()
+            return conn
+        except sqlite3.DatabaseError as e:
+            last = e
+            conn.close()
+    raise RigError(f"data dir {root}: database {db} unreadable: {_db_reason(last)}")
+
+
+def _writable(root: Path, db: Path) -> bool:
+    if not os.access(root, os.W_OK):
+        return False
+    return not db.exists() or os.access(db, os.W_OK)
+
+
+def _check_version(conn, where: str) -> None:
+    from rig.store.schema import SCHEMA_VERSION
+
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found != SCHEMA_VERSION:
+        raise RigError(f"{where}: database schema version {found}, this rig reads "
+                       f"{SCHEMA_VERSION}; open it once where it can be written to upgrade it")
+
+
+def _db_reason(e: BaseException) -> str:
+    text = str(e)
+    return {"database or disk is full": "the disk is full",
+            "attempt to write a readonly database": "the data directory is read-only",
+            "disk I/O error": "input/output error (failing or removed medium?)"}.get(text, text)
+
+
+def _full_or(root: Path, reason: str) -> str:
+    """SQLite reports a full disk as an I/O error when it cannot map its -shm file."""
+    try:
+        if shutil.disk_usage(root).free < (256 << 10):
+            return "the disk is full"
+    except OSError:
+        pass
+    return reason
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def lock_for_recovery_probe(journal: Path) -> bool:
+    """True when no live process holds ``journal`` (its reserve may go)."""
+    fd = lock_for_recovery(journal)
+    if fd is None:
+        return not journal.exists()
+    os.close(fd)
+    return True
 
 
 def utc_now(t: float | None = None) -> str:

@@ -30,12 +30,20 @@ Durability guarantee (what is promised, and why it is cheap):
   directory) and only then is the journal removed: a crash at any point leaves either the
   journal or the finished file.
 
+Failing loudly (a full disk, an I/O error, a removed medium): each writer keeps a small
+*reserve* file beside its journal (``<trial>.rjl.reserve``, ``RESERVE_BYTES``). When a write
+fails with "no space left", the reserve is deleted and the write retried once, so the batch that
+hit the full disk, a note saying so, and the database update closing the session still fit. Any
+write failure is final: ``error`` is set, ``on_error`` is called once, and nothing more is
+written (no frame after the failure is claimed as kept). Files are created owner-only (0600).
+
 The writer holds an exclusive ``flock`` on its journal, so recovery in another process (or a
 second ``Store.open``) never takes over a journal that is still being written. The lock dies
 with the process, however it dies.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -50,6 +58,7 @@ import numpy as np
 
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
+from rig.paths import make_private_dir
 
 try:  # POSIX advisory locks; on Windows the writer's pid in the header is checked instead
     import fcntl
@@ -60,6 +69,10 @@ FORMAT = "rig-journal"
 VERSION = 1
 SUFFIX = ".rjl"
 SYNC_INTERVAL_S = 0.1
+RESERVE_SUFFIX = ".reserve"
+RESERVE_BYTES = 256 << 10   # freed when the disk fills mid-trial (see the module docstring)
+FILE_MODE = 0o600           # health data: owner-only
+DIR_MODE = 0o700
 
 #: One frame on disk: 40 bytes, no padding, little-endian (FrameBatch fields, same order).
 FRAME_DTYPE = np.dtype([
@@ -122,42 +135,46 @@ class JournalWriter:
     """
 
     def __init__(self, path: Path, meta: dict, sync_interval_s: float = SYNC_INTERVAL_S,
-                 stats_source: Callable[[], dict] | None = None):
+                 stats_source: Callable[[], dict] | None = None,
+                 on_error: Callable[["JournalError"], None] | None = None,
+                 reserve_bytes: int = RESERVE_BYTES, write_fn: Callable | None = None):
         self.path = Path(path)
         self.sync_interval_s = sync_interval_s
         self.stats_source = stats_source
+        self.on_error = on_error
         self.frames_written = 0
-        self.error: RigError | None = None
+        self.last_t_s: float | None = None      # board time of the last frame journaled
+        self.first_t_s: float | None = None
+        self.error: JournalError | None = None
         self._lock = threading.Lock()
         self._dirty = False
         self._last_stats: dict | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_fn = write_fn or os.write     # tests inject a failing writer here
+        self.reserve_path = self.path.with_name(self.path.name + RESERVE_SUFFIX)
         header = {"format": FORMAT, "version": VERSION, "pid": os.getpid(),
                   "frame_dtype": "seq u2, t_us u4, t_s f8, host_t_s f8, raw i4x4, status u2 (<, 40 B)",
                   **meta}
+        self._fd = -1
         try:
+            make_private_dir(self.path.parent)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
-                               | getattr(os, "O_BINARY", 0), 0o644)
+                               | getattr(os, "O_BINARY", 0), FILE_MODE)
+            if fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _write_all(os.write, self._fd, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
+            os.fsync(self._fd)
+            _make_reserve(self.reserve_path, reserve_bytes)
+            fsync_dir(self.path.parent)
         except OSError as e:
-            raise RigError(f"cannot create journal {self.path}: {e.strerror}") from None
-        if fcntl is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(self._fd, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
-        os.fsync(self._fd)
-        fsync_dir(self.path.parent)
+            self._discard()
+            raise RigError(f"cannot start the trial's journal in {self.path.parent}: "
+                           f"{e.strerror or e}; nothing was recorded") from None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._syncer, name=f"rig-journal {self.path.name}",
                                         daemon=True)
         self._thread.start()
 
     # -- appending ---------------------------------------------------------------------------
-    def append_frames(self, batch: FrameBatch) -> None:
-        if not len(batch):
-            return
-        rec = frames_to_records(batch)
-        self._write(encode_block(KIND_FRAMES, rec.tobytes(), len(rec)))
-        self.frames_written += len(rec)
-
     def append_stats(self, stats: dict) -> None:
         self._last_stats = dict(stats)
         self._write(encode_block(KIND_STATS, json.dumps(stats, sort_keys=True).encode("utf-8")))
@@ -166,17 +183,79 @@ class JournalWriter:
         note = {"utc": _utc_now(), "text": text, **fields}
         self._write(encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
 
-    def _write(self, block: bytes) -> None:
+    def fail(self, e: OSError) -> None:
+        """Record an outside failure (e.g. an I/O error found by fsync) as the journal's."""
         with self._lock:
-            if self._fd < 0:
+            if self.error is not None:
                 return
+            err = self.error = JournalError(self.path, e, self.frames_written, self.first_t_s,
+                                            self.last_t_s)
+        if self.on_error is not None:
             try:
-                os.write(self._fd, block)
+                self.on_error(err)
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _discard(self) -> None:
+        """Undo a half-made start (nothing recorded yet): close and remove what was created."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        for p in (self.path, self.reserve_path):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+    def append_frames(self, batch: FrameBatch) -> bool:
+        """Journal a batch; True once it is in the kernel (survives the process dying), False
+        if it could not be written. After any failure nothing more is ever written."""
+        if not len(batch):
+            return self.error is None
+        rec = frames_to_records(batch)
+        return self._write(encode_block(KIND_FRAMES, rec.tobytes(), len(rec)), rec)
+
+    def _write(self, block: bytes, rec: np.ndarray | None = None) -> bool:
+        """Append one block. On "no space left" the reserve is released so this block and a
+        note still fit, and the journal then stops (the trial must stop: the disk is full)."""
+        err = None
+        with self._lock:
+            if self._fd < 0 or self.error is not None:
+                return False
+            done, e = _write_some(self._write_fn, self._fd, block)
+            kept = e is None
+            if e is not None and e.errno in (errno.ENOSPC, errno.EDQUOT) and self._release_reserve():
+                more, e2 = _write_some(self._write_fn, self._fd, memoryview(block)[done:])
+                kept = e2 is None  # O_APPEND + flock: the file ends where the short write stopped
+            if kept:
                 self._dirty = True
-            except OSError as e:
-                # Never raise into the link's reader thread: keep the error for finish().
-                if self.error is None:
-                    self.error = RigError(f"journal {self.path}: write failed: {e.strerror}")
+                if rec is not None:
+                    self.frames_written += len(rec)
+                    if self.first_t_s is None:
+                        self.first_t_s = float(rec["t_s"][0])
+                    self.last_t_s = float(rec["t_s"][-1])
+            if e is not None:
+                # Never raise into the link's reader thread: remember it, tell the owner once.
+                err = self.error = JournalError(self.path, e, self.frames_written,
+                                                self.first_t_s, self.last_t_s)
+                if kept:  # there is room for a note saying why the journal ends here
+                    note = {"utc": _utc_now(), "text": err.trial_reason().replace(
+                        "kept in this trial", "kept in this journal"), "journal_failed": True}
+                    _write_some(self._write_fn, self._fd,
+                                encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
+        if err is not None and self.on_error is not None:
+            try:
+                self.on_error(err)
+            except Exception:  # noqa: BLE001 - a callback must not kill the reader thread
+                pass
+        return kept
+
+    def _release_reserve(self) -> bool:
+        try:
+            self.reserve_path.unlink()
+            return True
+        except OSError:
+            return False
 
     # -- durability --------------------------------------------------------------------------
     def sync(self) -> None:
@@ -189,8 +268,7 @@ class JournalWriter:
         try:
             _datasync(fd)
         except OSError as e:
-            if self.error is None:
-                self.error = RigError(f"journal {self.path}: fsync failed: {e.strerror}")
+            self.fail(e)
 
     def _syncer(self) -> None:
         while not self._stop.wait(self.sync_interval_s):
@@ -216,16 +294,92 @@ class JournalWriter:
         The file is unlinked while still locked, so no recovery elsewhere can take it over.
         """
         self.stop()
+        self._release_reserve()
         if remove:
             try:
                 self.path.unlink()
                 fsync_dir(self.path.parent)
-            except FileNotFoundError:
+            except OSError:
                 pass
         with self._lock:
             fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)  # also releases the flock
+
+
+class JournalError(RigError):
+    """The journal could not be written (disk full, I/O error, medium removed): the trial stops.
+
+    Says how much was kept and where: every frame journaled before the failure."""
+
+    def __init__(self, path: Path, error: OSError, frames: int, first_t_s=None, last_t_s=None):
+        self.path, self.oserror, self.frames = Path(path), error, frames
+        self.first_t_s, self.last_t_s = first_t_s, last_t_s
+        self.reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+                       errno.EIO: "input/output error (failing or removed medium?)",
+                       errno.EROFS: "the file system became read-only",
+                       errno.EFBIG: "the file size limit was reached"}.get(
+            getattr(error, "errno", None), getattr(error, "strerror", None) or str(error))
+        super().__init__(self.message(f"kept in {self.path}"))
+
+    def trial_reason(self) -> str:
+        """The same, for the trial's own reasons: no host path in it (exports, reports)."""
+        return self.message("kept in this trial").replace(
+            f"cannot write to {self.path.parent}", "cannot write to the data directory")
+
+    def message(self, where: str) -> str:
+        """The one line, with the frames kept ``where`` (the journal, or the filed trial)."""
+        span = (f" (board time {self.first_t_s:.2f} to {self.last_t_s:.2f} s)"
+                if self.first_t_s is not None and self.last_t_s is not None else "")
+        return (f"recording stopped: cannot write to {self.path.parent} ({self.reason}); "
+                f"the {self.frames} frames received before{span} are {where}")
+
+
+def _write_some(write, fd: int, data) -> tuple[int, OSError | None]:
+    """Write ``data``, continuing short writes; (bytes written, the error that stopped it)."""
+    view = memoryview(data)
+    done = 0
+    while done < len(view):
+        try:
+            n = write(fd, view[done:])
+        except OSError as e:
+            return done, e
+        if n <= 0:
+            return done, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        done += n
+    return done, None
+
+
+def _write_all(write, fd: int, data) -> None:
+    _, err = _write_some(write, fd, data)
+    if err is not None:
+        raise err
+
+
+def _make_reserve(path: Path, size: int) -> None:
+    if size <= 0:
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        if hasattr(os, "posix_fallocate"):
+            try:
+                os.posix_fallocate(fd, 0, size)
+                return
+            except OSError as e:
+                if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, getattr(errno, "ENOTSUP", 95)):
+                    raise
+        _write_all(os.write, fd, b"\0" * size)
+    except OSError:
+        os.close(fd)
+        fd = -1
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 @dataclass
@@ -250,9 +404,11 @@ def read_journal(path) -> JournalContents:
         if nl < 0:
             raise ValueError("no header line")
         meta = json.loads(data[:nl].decode("utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError(f"the header is a JSON {type(meta).__name__}, not an object")
         if meta.get("format") != FORMAT:
             raise ValueError(f"format is {meta.get('format')!r}, expected {FORMAT!r}")
-        if int(meta.get("version", 0)) > VERSION:
+        if not isinstance(meta.get("version", 0), int) or meta.get("version", 0) > VERSION:
             raise ValueError(f"version {meta.get('version')} is newer than this rig's {VERSION}")
     except (ValueError, UnicodeDecodeError) as e:
         raise FileFormatError(f"journal {path}: header line unreadable: {e}") from None
@@ -274,10 +430,16 @@ def read_journal(path) -> JournalContents:
             if length != count * FRAME_DTYPE.itemsize:
                 break
             parts.append(np.frombuffer(payload, FRAME_DTYPE))
-        elif kind == KIND_STATS:
-            stats = json.loads(payload)
-        elif kind == KIND_NOTE:
-            notes.append(json.loads(payload))
+        elif kind in (KIND_STATS, KIND_NOTE):
+            try:
+                obj = json.loads(payload)
+            except (ValueError, UnicodeDecodeError):
+                obj = None          # a garbled note never costs the frames
+            if isinstance(obj, dict):
+                if kind == KIND_STATS:
+                    stats = obj
+                else:
+                    notes.append(obj)
         blocks += 1
         pos += HEADER_SIZE + length
     rec = np.concatenate(parts) if parts else np.zeros(0, FRAME_DTYPE)

@@ -3,10 +3,19 @@
 Typical use (docs/CONTRACTS.md)::
 
     rec = store.begin_trial(sid, condition, index, stats_source=lambda: link.stats.as_dict())
-    link.add_listener(rec.append)          # from the link's reader thread, every few ms
-    ...
-    link.remove_listener(rec.append)
+    rec.attach(link, since=first_index, seed=frames_already_taken)   # journals in the reader thread
+    while recording:
+        rec.check()            # raises JournalError at once if the journal could not be written
+        ...
     tid = rec.finish("valid", [], link.stats.as_dict(), (t0, t1), measures, processing)
+
+``attach`` makes the journal the first thing that happens to every frame: the link's reader
+thread hands each decoded batch to the recorder before anything else sees it through the
+recorder (``add_listener``). ``link.add_listener(rec.append)`` by hand works too.
+
+A write failure (disk full, I/O error, medium removed) stops journaling at once; ``check``
+raises it as one line saying how many frames were kept and where, and ``finish`` files only the
+frames that reached the journal (nothing after the failure is claimed).
 
 If the board vanishes mid-trial, ``rec.abort(str(link.error))`` keeps the frames as an
 incomplete trial with that message. Used as a context manager, an exception that escapes the
@@ -34,7 +43,7 @@ STATUSES = ("valid", "invalid", "incomplete")
 class TrialRecorder:
     def __init__(self, store: "Store", trial_id: str, session_id: str, condition: dict, index: int,
                  practice: bool, journal_path: Path, stats_source: Callable[[], dict] | None = None,
-                 extra_meta: dict | None = None):
+                 extra_meta: dict | None = None, journal_options: dict | None = None):
         self.store = store
         self.id = trial_id
         self.session_id = session_id
@@ -46,24 +55,71 @@ class TrialRecorder:
         self.trial_id: str | None = None
         self._parts: list[FrameBatch] = []
         self._lock = threading.Lock()
+        self._link = None
+        self._join_t_s: float | None = None   # while attaching: frames up to here are journaled
         self.journal = JournalWriter(journal_path, {
             "trial_id": trial_id, "session_id": session_id, "condition": condition,
             "index": index, "practice": practice, "started_utc": self.started_utc,
             **(extra_meta or {}),
-        }, stats_source=stats_source)
+        }, stats_source=stats_source, **(journal_options or {}))
 
     # -- called from the link's reader thread -----------------------------------------------
     def append(self, batch: FrameBatch) -> None:
-        """Journal a batch (on its way to disk before this returns); keep it in memory too.
+        """Journal a batch (in the kernel before this returns); keep it in memory too.
 
-        Frames arriving after ``finish``/``abort`` are ignored (a listener left attached)."""
+        Frames arriving after ``finish``/``abort``, or after the journal failed, are not kept."""
         if self.finished or not len(batch):
             return
         with self._lock:
             if self.finished:
                 return
-            self.journal.append_frames(batch)
-            self._parts.append(batch)
+            if self._join_t_s is not None:
+                # joining the link's stream: a batch may overlap what the seed already held
+                fresh = batch.t_s > self._join_t_s
+                if fresh.all():
+                    self._join_t_s = None
+                else:
+                    batch = batch[fresh]
+                    if not len(batch):
+                        return
+            if self.journal.append_frames(batch):
+                self._parts.append(batch)
+
+    def attach(self, link, since: int | None = None, seed: FrameBatch | None = None) -> None:
+        """Journal every frame ``link`` delivers from now on, in its reader thread.
+
+        ``seed``: frames the caller already took from the link that belong to the trial;
+        ``since``: the link's frame index the caller has read up to; frames the link received
+        since then, and not yet delivered, are journaled too (nothing between is lost, nothing
+        journaled twice)."""
+        with self._lock:
+            link.add_listener(self.append)
+            self._link = link
+            parts = [seed] if seed is not None and len(seed) else []
+            if since is not None:
+                pending, _ = link.frames(since)
+                if len(pending):
+                    parts.append(pending)
+            first = FrameBatch.concat(parts) if parts else None
+            if first is not None and len(first):
+                if self.journal.append_frames(first):
+                    self._parts.append(first)
+                self._join_t_s = float(first.t_s[-1])
+
+    def detach(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            link.remove_listener(self.append)
+
+    @property
+    def error(self):
+        """The journal's failure (a JournalError: one line, what was kept and where), or None."""
+        return self.journal.error
+
+    def check(self) -> None:
+        """Raise the journal's failure, if any: the trial must stop at once."""
+        if self.journal.error is not None:
+            raise self.journal.error
 
     # -- optional extras ---------------------------------------------------------------------
     def note(self, text: str) -> None:
@@ -96,6 +152,7 @@ class TrialRecorder:
         """
         if status not in STATUSES:
             raise ValueError(f"trial status must be one of {STATUSES}, got {status!r}")
+        self.detach()
         with self._lock:
             if self.finished:
                 raise RuntimeError(f"trial {self.id} already finished")
@@ -106,8 +163,11 @@ class TrialRecorder:
         self.journal.stop()  # durable, still locked: no recovery can race the filing below
         reasons = list(reasons or [])
         if self.journal.error is not None:
-            # The journal failed but the frames are whole in memory: keep them, say so.
-            reasons.append(f"journal problem during recording: {self.journal.error}")
+            # only what reached the journal is kept (and filed): say where it stopped
+            status, measures = "incomplete", {}
+            full = str(self.journal.error)   # names the journal's host path: not in the trial
+            reasons = [r for r in reasons if full not in r] + [
+                self.journal.error.trial_reason()]
         try:
             self.trial_id = self.store._file_trial(
                 trial_id=self.id, session_id=self.session_id, condition=self.condition,
@@ -117,13 +177,16 @@ class TrialRecorder:
                 recovered=False)
         except (OSError, RigError) as e:
             self.journal.close()
-            raise RigError(f"trial {self.id}: could not be filed ({e}); its journal "
-                           f"{self.journal.path} is kept: run `rig recover`") from None
+            why = getattr(e, "strerror", None) or str(e)
+            raise RigError(f"trial {self.id}: {len(frames)} frames kept in the journal "
+                           f"{self.journal.path} but not filed ({why}): make room, then run "
+                           "`rig recover`") from None
         self.journal.close(remove=True)
         return self.trial_id
 
     def abort(self, reason: str, stats: dict | None = None) -> str:
         """Keep what was recorded as an incomplete trial, with ``reason`` (e.g. the link error)."""
+        self.detach()
         frames = self.frames
         window = (float(frames.t_s[0]), float(frames.t_s[-1])) if len(frames) else (float("nan"),) * 2
         return self.finish("incomplete", [reason], stats or {}, window, {}, {})
@@ -138,6 +201,25 @@ class TrialRecorder:
                 what = "interrupted by the operator (Ctrl-C)"
             self.abort(f"recording stopped: {what}")
         return False
+
+
+def stop_message(error: BaseException, rec: "TrialRecorder | None", trial_id: str | None,
+                 problem: BaseException | None) -> RigError | None:
+    """The one line to show when a recording stops on ``error`` (None: ``error`` says it all).
+
+    ``rec``: the trial being recorded (or None), ``trial_id``: what ``rec.abort`` filed (None
+    if filing failed), ``problem``: why keeping the trial or closing the session failed."""
+    from rig.store.files import StorageError
+
+    jerr = rec.error if rec is not None else None
+    if jerr is not None:
+        where = (f"filed as incomplete trial {trial_id}" if trial_id else
+                 f"kept in the journal {rec.journal.path}; make room, then run `rig recover`")
+        return StorageError(jerr.message(where))
+    if problem is not None:
+        why = "stopped by the operator (Ctrl-C)" if isinstance(error, KeyboardInterrupt) else str(error)
+        return StorageError(f"{why}; then: {problem}")
+    return None
 
 
 def _utc_now() -> str:

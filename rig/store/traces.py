@@ -3,33 +3,19 @@
 One file per trial, ``traces/<session id>/<trial id>.npz``, holding the FrameBatch arrays as
 received (raw counts, never forces: a later recalibration can be applied to old data) and a
 JSON ``meta`` string. Written to a temporary name, fsync'ed, renamed over the target, and the
-directory fsync'ed: a crash leaves either no file or the whole file.
+directory fsync'ed: a crash leaves either no file or the whole file (rig.store.files); owner-only.
 """
 from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError
-from rig.store.journal import fsync_dir
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, whole."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+from rig.store.files import atomic_write_bytes  # noqa: F401  (re-exported)
 
 
 def write_trace(path: Path, frames: FrameBatch, meta: dict) -> None:

@@ -160,7 +160,9 @@ def test_a_journal_still_being_written_is_not_recovered_by_another_open(tmp_path
 
 
 def test_unplugged_board_keeps_the_trial_as_incomplete_with_the_reason(tmp_path):
-    url = sim_url("&disconnect_s=3")
+    # the bootloader is short and the board goes 6 s after the port opened (board time): however
+    # long the host takes to say START, well over 100 frames stream before it vanishes
+    url = sim_url("&disconnect_s=6&boot_s=0.05")
     with Store.open(tmp_path) as store:
         sid = store.new_session("U1", {"name": "p"}, {"board_id": "sim"}, {"id": "nominal"})
         link = BoardLink(url)
@@ -171,7 +173,7 @@ def test_unplugged_board_keeps_the_trial_as_incomplete_with_the_reason(tmp_path)
             link.add_listener(rec.append)
             link.start()
             with pytest.raises(Exception) as err:
-                link.collect(30.0)  # the board vanishes at 3 s of board time
+                link.collect(30.0)  # the board vanishes at 6 s of board time
             assert link.error is not None
             tid = rec.abort(str(link.error), stats=link.stats.as_dict())
         finally:
@@ -181,7 +183,7 @@ def test_unplugged_board_keeps_the_trial_as_incomplete_with_the_reason(tmp_path)
         assert "unplugged" in t["reasons"][0] and "kept" in t["reasons"][0]
         frames = store.trial_frames(tid)
         assert len(frames) > 100
-        assert frames.t_s[-1] - frames.t_s[0] < 3.1
+        assert frames.t_s[-1] - frames.t_s[0] < 6.0
         assert t["stats"]["frames_decoded"] >= len(frames)
         assert not list((tmp_path / "journal").glob("*.rjl"))
     out = CliRunner().invoke(cli, ["sessions", "--trials", "--data-dir", str(tmp_path)])
