@@ -179,7 +179,9 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
                 rest, _ = link.frames(first + given[0])
                 write(rest)
             frames, _ = link.frames(0)
-            rate = (len(frames) - 1) / (frames.t_s[-1] - frames.t_s[0]) if len(frames) > 1 else float("nan")
+            # the board's rate: time missing across resets is not streaming time
+            span = (frames.t_s[-1] - frames.t_s[0] - link.stats.reset_gap_s) if len(frames) > 1 else 0.0
+            rate = (len(frames) - 1 - link.stats.resets) / span if span > 0 else float("nan")
             footer = {"frames_written": writer.rows, "measured_rate_hz": f"{rate:.3f}"}
             footer.update({f"link_{k}": v for k, v in link.stats.as_dict().items()})
             if error is not None:
