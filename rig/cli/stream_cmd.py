@@ -166,7 +166,9 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
 
         try:
             link.start()
-            link.collect(seconds, on_batch=write)
+            # from the first frame after START: frames streamed while a lost ACK made the link
+            # repeat START are part of the recording
+            link.collect(seconds, since=first, on_batch=write)
             link.stop()
         except RigError as e:
             error = e
