@@ -239,8 +239,10 @@ def test_stream_keeps_the_frames_streamed_while_start_was_repeated(tmp_path):
     # seed 3 at corrupt=0.05: the first START's ACK is corrupted (the first bytes after HELLO
     # are the same whatever the timing), so the link repeats START while the board streams
     out = tmp_path / "c.csv"
-    p = _rig("stream", "--port", f"sim://?seed=3&corrupt=0.05&{LOCKSTEP}", "--seconds", "3", "--out", str(out),
-             "--raw-only")
+    # the link repeats START after 1 s of wall time; at 10 ms per read (and the link's reader
+    # sleeping 5 ms per read) that is at most 2 board seconds in, inside the 4 recorded
+    p = _rig("stream", "--port", "sim://?seed=3&corrupt=0.05&clock=lockstep&step_s=0.01", "--seconds", "4",
+             "--out", str(out), "--raw-only")
     # (three lost ACKs in a row can still end it with a one-line error: what came is kept)
     assert "Traceback" not in p.stderr and (p.returncode == 0 or "did not answer" in p.stderr), p.stderr
     data, footer = _csv(out)
