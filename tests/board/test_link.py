@@ -86,6 +86,9 @@ def test_lost_frame_counts_are_true_under_heavy_corruption(seed):
     try:
         link.start()
         link.collect(3.0)
+    except PortError as e:
+        # three corrupted ACKs in a row (6 % of commands here) end the stream: what came counts
+        assert "did not answer start" in str(e)
     finally:
         link.close()  # stops the board (best effort under corruption) and the reader
     f, _ = link.frames(0)
@@ -101,8 +104,10 @@ def test_corrupt_acks_do_repeat_start_in_some_of_these_runs():
     for seed in [1, 2, 3, 4, 5, 6]:
         link = open_board(f"sim://?seed={seed}&person=0&corrupt=0.05&{LOCKSTEP}", handshake_s=10.0)
         try:
-            link.start()
-            link.collect(0.5)
+            try:
+                link.start()
+            except PortError:
+                pass  # three lost ACKs: START was repeated all the same
             starts.append(link._ser.board.truth.starts)
         finally:
             link.close()
