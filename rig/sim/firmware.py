@@ -237,7 +237,7 @@ class WorldFeed:
     reset_s) do not apply to the firmware and are refused.
     """
 
-    NOT_FOR_FIRMWARE = ("speed", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz")
+    NOT_FOR_FIRMWARE = ("speed", "clock", "step_s", "boot_s", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz")
 
     def __init__(self, sim: "FirmwareSim", url: str, period_s: float = 0.005):
         from urllib.parse import parse_qs, urlsplit
