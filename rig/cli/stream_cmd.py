@@ -92,7 +92,9 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
 
         try:
             link.start()
-            link.collect(seconds, on_batch=write)
+            # from the first frame after START: frames streamed while a lost ACK made the link
+            # repeat START are part of the recording
+            link.collect(seconds, since=first, on_batch=write)
             link.stop()
         except RigError as e:
             error = e
@@ -105,7 +107,8 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
                 rest, _ = link.frames(first + given[0])
                 write(rest)
             writer.flush_pending()
-            rate = writer.rate_hz()
+            # the board's rate: time missing across resets is not streaming time
+            rate = writer.rate_hz(gap_s=link.stats.reset_gap_s, gaps=link.stats.resets)
             received = link.frame_count - first
             footer = {"frames_written": writer.rows,
                       # frames that arrived after the requested span, before STOP took effect

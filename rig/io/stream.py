@@ -128,10 +128,12 @@ class CsvTraceWriter:
         self.rows += len(batch)
         self._t_last = float(batch.t_s[-1])
 
-    def rate_hz(self) -> float:
-        """Frames per second of board time over the rows written (NaN below two rows)."""
+    def rate_hz(self, gap_s: float = 0.0, gaps: int = 0) -> float:
+        """Frames per second of board time over the rows written (NaN below two rows), leaving
+        out ``gaps`` gaps of ``gap_s`` seconds in total (board resets: no streaming then)."""
         span = getattr(self, "_t_last", float("nan")) - (self._t0 if self._t0 is not None else float("nan"))
-        return (self.rows - 1) / span if self.rows > 1 and span > 0 else float("nan")
+        span -= gap_s
+        return (self.rows - 1 - gaps) / span if self.rows > 1 + gaps and span > 0 else float("nan")
 
     def flush_pending(self) -> None:
         """Write frames held for the tare window (a recording shorter than it) and the frame

@@ -245,7 +245,7 @@ class WorldFeed:
     firmware and are refused.
     """
 
-    NOT_FOR_FIRMWARE = ("speed", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz")
+    NOT_FOR_FIRMWARE = ("speed", "clock", "step_s", "boot_s", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz")
     LEAD_S = 1.0
 
     def __init__(self, sim: "FirmwareSim", url: str, period_s: float = 0.005):

@@ -192,7 +192,7 @@ def test_reset_gap_is_its_true_length_from_host_time_not_a_nominal_step():
     # the host received the last frame before at 10.0 s and sent-time of the first after is 11.45 s
     assert abs(jump - 1.45) < 1e-6
     assert d.stats.resets == 1 and abs(d.stats.reset_gap_s - 1.45) < 1e-6
-    assert d.gaps == [(a.t_s[-1], jump)] or abs(d.gaps[0][1] - jump) < 1e-9
+    assert len(d.gaps) == 1 and abs(d.gaps[0][0] - a.t_s[-1]) < 1e-9 and abs(d.gaps[0][1] - jump) < 1e-9
     assert d.stats.frames_lost == 0
     assert np.allclose(np.diff(b.t_s), PERIOD_US / 1e6)
 
@@ -235,7 +235,6 @@ def test_reset_after_the_clock_passed_2_31_us_is_found_from_host_time():
 def test_repeated_start_restarts_the_sequence_without_65000_lost_frames():
     # START obeyed, its ACK corrupted, START sent again: the board restarts its sequence at 0
     # on the next conversion; frames 79 (before) and 0, 1 (after) were corrupted on the way.
-    data, *_ = make_frames(90, seq0=0, t0=1000)
     seq = np.r_[np.arange(80), np.arange(10)]
     t = 1000 + PERIOD_US * np.arange(90)
     raw = np.zeros((90, 4), dtype=np.int64)

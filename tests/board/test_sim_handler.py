@@ -319,3 +319,24 @@ def test_lockstep_board_time_advances_only_with_empty_reads():
 def test_bad_clock_option_is_named():
     with pytest.raises(serial.SerialException, match="clock='fast' must be wall or lockstep"):
         serial.serial_for_url("sim://?clock=fast")
+
+
+def test_two_hundred_repeated_starts_under_corruption_count_the_true_losses():
+    """corrupt=0.05 (three frames in four lost) and START repeated 200 times while streaming:
+    each restarts the board's sequence at 0; the decoder's lost count is the truth +-1."""
+    for seed in (3, 4):
+        b = _board(f"seed={seed}&person=0&corrupt=0.05&boot_s=0.1")
+        d = Decoder()
+        b.advance(0.2)
+        d.feed(_drain(b))
+        d.mark_stream_start()
+        frames = []
+        for i in range(200):
+            b.receive(wire.command(wire.C_START))
+            b.advance(0.2 + (i + 1) * 0.3)
+            frames.append(d.feed(_drain(b)))
+        f = FrameBatch.concat(frames)
+        true_lost = b.truth.frames_sent_up_to(int(f.t_us[-1])) - len(f)
+        assert b.truth.starts == 200 and true_lost > 3000
+        assert abs(d.stats.frames_lost - true_lost) <= 2, (d.stats.frames_lost, true_lost)
+        assert d.stats.resets == 0 and 190 <= d.stats.sequence_restarts <= 199
