@@ -98,7 +98,10 @@ def test_same_seed_same_world_at_the_same_board_time():
     a = stream("sim://?seed=4&speed=20&load=30@50,-20&person=0", 1.5, 20).frames()
     b = stream("sim://?seed=4&speed=20&load=30@50,-20&person=0", 1.5, 20).frames()
     common, ia, ib = np.intersect1d(a.t_us, b.t_us, return_indices=True)
-    assert len(common) > 50
+    # the board reads when all four free-running chips have converted: two streams started at
+    # different (wall-clock dependent) moments share their frames once both follow the same
+    # chip conversions
+    assert len(common) > 20
     assert np.array_equal(a.raw[ia], b.raw[ib])
     c = stream("sim://?seed=5&speed=20&load=30@50,-20&person=0", 1.0, 20).frames()
     assert not np.allclose(c.raw.mean(0), a.raw.mean(0), atol=1000)
