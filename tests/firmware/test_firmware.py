@@ -342,7 +342,9 @@ def test_cell_ages_place_each_conversion_on_its_own_chip_clock(built):
         assert np.mean(np.abs(steps - np.rint(steps)) < 0.01) > 0.98, (c, steps)
     g = f[5:]  # after the reads that follow START
     rate = (len(g) - 1) / (g.t_s[-1] - g.t_s[0])
-    assert abs(rate / chip_hz.min() - 1) < 0.003
+    # frames follow the chip that is ready last: the slowest once the chips' phases have
+    # drifted into place, another one for a while after START
+    assert chip_hz.min() * 0.999 < rate < chip_hz.max()
     spread = f.age_us[5:].max(axis=1).astype(int) - f.age_us[5:].min(axis=1)
     assert 4000 < spread.mean() < 11000  # the cells of one frame are ms apart
     assert np.allclose([c.rate_hz for c in st.chips], chip_hz, rtol=5e-4)
