@@ -199,7 +199,8 @@ static uint8_t conversion_imminent(uint8_t mask, uint32_t now)
         if (!(mask & m) || !p || !(edges.unread_mask & m) || (edges.unknown_mask & m))
             continue;
         uint32_t since = now - edges.ready_us[c];
-        if (since < p && p - since < READ_GUARD_US)
+        /* due within the guard, or a little overdue (its update pulse may be under way) */
+        if (since + READ_GUARD_US > p && since < p + READ_GUARD_US)
             return 1;
     }
     return 0;
@@ -227,8 +228,21 @@ static uint8_t sample_step(void)
     hx711_take_edges(&edges);
     sei();
     track_rates_from(&edges);
-    if (!late && conversion_imminent(ready, now))
+    if (!late && conversion_imminent(ready, timebase_us())) /* now: the read follows */
         return 0; /* wait for that conversion (and its DOUT pulse) */
+    /* last look, with the ready times that go with it: a chip that began an update pulse
+     * since (DOUT high, a newer word than its timestamp says) is waited for */
+    cli();
+    uint8_t again = hx711_ready_mask();
+    if (!late && (again & need) != need) {
+        sei();
+        return 0;
+    }
+    ready = again;
+    now = timebase_us();
+    hx711_take_edges(&edges);
+    sei();
+    track_rates_from(&edges);
     board.last_read_us = now;
 
     /* A timed-out cell that shows data again may have become ready in the middle of an

@@ -58,7 +58,7 @@ def main() -> None:
             print(f"  MCU busy while streaming {100 * s['streaming_cpu_busy']:.2f} % "
                   f"(asleep in idle mode the rest); UART load {100 * s['uart_load']:.2f} % of 500 kbaud")
             print(f"  sequence gaps {s['seq_gaps']}, conversions overwritten per chip "
-                  f"{s['chip_overwritten']}, lost during a read {s['chip_lost_in_read']}")
+                  f"{s['chip_overwritten']}, mixed during a read {s['chip_mixed_in_read']}")
             print(f"  simulation speed {s['speed']:.2f}x real time (wall clock, machine-dependent)")
 
 

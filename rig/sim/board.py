@@ -278,8 +278,10 @@ class FrameTimer:
     it instead. A conversion finishing during the 25-pulse read anyway replaces the word from
     the next bit on (the datasheet does not say; this is the "random single-cell spike"
     suspected in bogde/HX711 #28) and gives no ready edge. A dead chip is waited for
-    ``TIMEOUT_S`` once, then flagged timed out. One Python step per frame (~90 per board
-    second): the simulator, not a host hot path.
+    ``TIMEOUT_S`` once, then flagged timed out. Unlike the firmware, which may send values
+    converted before START first (with unknown ages), the model starts with conversions after
+    START. One Python step per frame (~90 per board second): the simulator, not a host hot
+    path.
     """
 
     def __init__(self, model: SimBoardModel, start_s: float):

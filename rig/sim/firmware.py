@@ -302,6 +302,24 @@ class WorldFeed:
         self.thread.join(1.0)
 
 
+def harness_clock_args(url: str | None) -> list[str]:
+    """The chip clock options of a ``sim://`` URL (``chip_hz``, ``rate_pin``, ``seed``) as
+    harness arguments: the emulated HX711s then run as that board's chips would."""
+    if url is None:
+        return []
+    from urllib.parse import parse_qs, urlsplit
+
+    opts = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    args = []
+    if "chip_hz" in opts:
+        args += ["--chip-hz", opts["chip_hz"][-1]]
+    if opts.get("rate_pin", ["high"])[-1] == "low":
+        args.append("--rate-low")
+    if "seed" in opts:
+        args += ["--clock-seed", opts["seed"][-1]]
+    return args
+
+
 def run_firmware_sim_cli(elf: str | None, echo: Callable[..., None], url: str | None = None) -> None:
     """``rig sim --firmware [ELF] [URL]``: print the pty path first, then run until stopped.
 
@@ -310,7 +328,7 @@ def run_firmware_sim_cli(elf: str | None, echo: Callable[..., None], url: str | 
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        sim = FirmwareSim(elf, realtime=True)
+        sim = FirmwareSim(elf, realtime=True, extra_args=harness_clock_args(url))
         feed = None
         try:
             if url is not None:

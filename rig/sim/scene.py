@@ -460,6 +460,9 @@ class PersonSource:
 
 
 # ----------------------------------------------------------------------------- replay
+STEP_RAMP_S = 0.3
+
+
 class ReplaySource:
     """A recorded trace played back: net force and COP at scene times."""
 
@@ -484,7 +487,10 @@ class ReplaySource:
         if self.loop:
             r = np.where(r >= 0, np.mod(r, self.length_s), r)
         on = (r >= 0) & (r <= self.t[-1])
-        fz = np.where(on, np.interp(r, self.t, self.fz), 0.0)
+        # stepping on and off takes a moment: the load ramps over STEP_RAMP_S at both ends (an
+        # instantaneous step is unphysical, and four free-running ADCs never sample it together)
+        ramp = np.clip(np.minimum(r, self.t[-1] - r) / STEP_RAMP_S, 0.0, 1.0)
+        fz = np.where(on, np.interp(r, self.t, self.fz) * ramp, 0.0)
         return fz, np.interp(r, self.t, self.x), np.interp(r, self.t, self.y)
 
 

