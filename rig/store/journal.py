@@ -14,7 +14,9 @@ File format (``<trial id>.rjl``, little-endian):
   crc32 u32`` followed by ``length`` payload bytes. The CRC-32 (zlib) covers the first 16
   header bytes and the payload, so a torn or garbled tail is detected; reading stops at the
   first bad block and drops it and everything after it.
-* Kinds: ``FRAMES`` (``count`` fixed-size 40-byte records, ``FRAME_DTYPE``), ``STATS``
+* Kinds: ``FRAMES2`` (``count`` fixed-size 48-byte records, ``FRAME_DTYPE``: the frame with its
+  wire v2 per-cell ages, so stored trials can be aligned as they were live), ``FRAMES`` (the
+  40-byte records without ages, ``FRAME_V1_DTYPE``; still read), ``STATS``
   (decoder statistics as JSON; the last one wins), ``NOTE`` (a JSON event, e.g. the board
   was unplugged).
 
@@ -74,35 +76,39 @@ RESERVE_BYTES = 256 << 10   # freed when the disk fills mid-trial (see the modul
 FILE_MODE = 0o600           # health data: owner-only
 DIR_MODE = 0o700
 
-#: One frame on disk: 40 bytes, no padding, little-endian (FrameBatch fields, same order).
-FRAME_DTYPE = np.dtype([
+#: One frame on disk before cell ages were kept: 40 bytes, no padding, little-endian.
+FRAME_V1_DTYPE = np.dtype([
     ("seq", "<u2"), ("t_us", "<u4"), ("t_s", "<f8"), ("host_t_s", "<f8"),
     ("raw", "<i4", (4,)), ("status", "<u2"),
 ])
-assert FRAME_DTYPE.itemsize == 40
+assert FRAME_V1_DTYPE.itemsize == 40
+#: One frame on disk: the same plus the four cells' ages (u16 us, wire format v2): 48 bytes.
+FRAME_DTYPE = np.dtype(FRAME_V1_DTYPE.descr + [("age_us", "<u2", (4,))])
+assert FRAME_DTYPE.itemsize == 48
 
 BLOCK_MAGIC = b"RJB1"
 _HEAD = struct.Struct("<4sB3xII")   # magic, kind, count, payload length: 16 bytes
 _CRC = struct.Struct("<I")
 HEADER_SIZE = _HEAD.size + _CRC.size
-KIND_FRAMES, KIND_STATS, KIND_NOTE = 1, 2, 3
+KIND_FRAMES, KIND_STATS, KIND_NOTE, KIND_FRAMES2 = 1, 2, 3, 4
 MAX_PAYLOAD = 64 << 20  # a sane bound: a larger length field means a garbled header
 
 
 def frames_to_records(batch: FrameBatch) -> np.ndarray:
     """A FrameBatch as a structured array of FRAME_DTYPE records (vectorised)."""
     rec = np.empty(len(batch), FRAME_DTYPE)
-    for name in FrameBatch.fields():
+    for name in FrameBatch.array_fields():
         rec[name] = getattr(batch, name)
     return rec
 
 
 def records_to_frames(rec: np.ndarray) -> FrameBatch:
-    """Structured FRAME_DTYPE records back to a FrameBatch with the contract's dtypes."""
+    """Structured FRAME_DTYPE (or FRAME_V1_DTYPE: ages unknown) records back to a FrameBatch."""
+    ages = np.ascontiguousarray(rec["age_us"], dtype=np.uint16) if "age_us" in rec.dtype.names else None
     return FrameBatch(
         rec["seq"].astype(np.uint16), rec["t_us"].astype(np.uint32),
         rec["t_s"].astype(np.float64), rec["host_t_s"].astype(np.float64),
-        np.ascontiguousarray(rec["raw"], dtype=np.int32), rec["status"].astype(np.uint16),
+        np.ascontiguousarray(rec["raw"], dtype=np.int32), rec["status"].astype(np.uint16), ages,
     )
 
 
@@ -213,7 +219,7 @@ class JournalWriter:
         if not len(batch):
             return self.error is None
         rec = frames_to_records(batch)
-        return self._write(encode_block(KIND_FRAMES, rec.tobytes(), len(rec)), rec)
+        return self._write(encode_block(KIND_FRAMES2, rec.tobytes(), len(rec)), rec)
 
     def _write(self, block: bytes, rec: np.ndarray | None = None) -> bool:
         """Append one block. On "no space left" the reserve is released so this block and a
@@ -426,10 +432,18 @@ def read_journal(path) -> JournalContents:
         payload = data[pos + HEADER_SIZE: pos + HEADER_SIZE + length]
         if zlib.crc32(payload, zlib.crc32(data[pos:pos + _HEAD.size])) != crc:
             break
-        if kind == KIND_FRAMES:
-            if length != count * FRAME_DTYPE.itemsize:
+        if kind in (KIND_FRAMES, KIND_FRAMES2):
+            dtype = FRAME_DTYPE if kind == KIND_FRAMES2 else FRAME_V1_DTYPE
+            if length != count * dtype.itemsize:
                 break
-            parts.append(np.frombuffer(payload, FRAME_DTYPE))
+            part = np.frombuffer(payload, dtype)
+            if dtype is FRAME_V1_DTYPE:   # frames journaled before ages were kept: unknown
+                full = np.zeros(len(part), FRAME_DTYPE)
+                for name in FRAME_V1_DTYPE.names:
+                    full[name] = part[name]
+                full["age_us"] = 0xFFFF
+                part = full
+            parts.append(part)
         elif kind in (KIND_STATS, KIND_NOTE):
             try:
                 obj = json.loads(payload)

@@ -20,7 +20,7 @@ from rig.store.files import atomic_write_bytes  # noqa: F401  (re-exported)
 
 def write_trace(path: Path, frames: FrameBatch, meta: dict) -> None:
     buf = io.BytesIO()
-    arrays = {name: getattr(frames, name) for name in FrameBatch.fields()}
+    arrays = {name: getattr(frames, name) for name in FrameBatch.array_fields()}
     np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
     atomic_write_bytes(path, buf.getvalue())
 
@@ -28,7 +28,8 @@ def write_trace(path: Path, frames: FrameBatch, meta: dict) -> None:
 def read_trace(path: Path) -> tuple[FrameBatch, dict]:
     try:
         with np.load(path, allow_pickle=False) as z:
-            frames = FrameBatch(*(z[name] for name in FrameBatch.fields()))
+            # traces written before cell ages were kept have no ``age_us``: unknown ages
+            frames = FrameBatch(*(z[name] for name in FrameBatch.array_fields() if name in z.files))
             meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
     except FileNotFoundError:
         raise FileFormatError(f"trace file {path} is missing (moved or deleted?)") from None

@@ -101,7 +101,9 @@ def test_lost_frame_counts_are_true_under_heavy_corruption(seed):
 
 def test_corrupt_acks_do_repeat_start_in_some_of_these_runs():
     starts = []
-    for seed in [1, 2, 3, 4, 5, 6]:
+    for seed in range(1, 41):          # until one run repeats START (an ACK lost ~1 time in 3)
+        if starts and max(starts) >= 2:
+            break
         link = open_board(f"sim://?seed={seed}&person=0&corrupt=0.05&{LOCKSTEP}", handshake_s=10.0)
         try:
             try:

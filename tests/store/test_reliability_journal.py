@@ -8,7 +8,7 @@ import pytest
 
 from rig.cli import main
 from rig.store import Store
-from rig.store.journal import HEADER_SIZE, read_journal
+from rig.store.journal import FRAME_DTYPE, HEADER_SIZE, read_journal
 from tests.store.synth import frames_for, sway
 
 GARBAGE = {
@@ -86,7 +86,7 @@ def test_a_journal_corrupted_in_the_middle_keeps_every_frame_before_it(tmp_path)
         data = bytearray(path.read_bytes())
         # flip one payload byte of the 11th block: blocks 1-10 (200 frames) stay good
         header_end = data.index(b"\n") + 1
-        block = HEADER_SIZE + 20 * 40
+        block = HEADER_SIZE + 20 * FRAME_DTYPE.itemsize
         data[header_end + 10 * block + HEADER_SIZE + 5] ^= 0xFF
         os.close(rec.journal._fd)          # the writer "dies" here; its lock goes with it
         rec.journal._fd = -1

@@ -26,11 +26,30 @@ def _write(tmp_path, name="j.rjl"):
 
 def test_round_trip_is_exact(tmp_path):
     j = read_journal(_write(tmp_path))
-    for name in ("seq", "t_us", "t_s", "host_t_s", "raw", "status"):
+    for name in ("seq", "t_us", "t_s", "host_t_s", "raw", "status", "age_us"):
         assert np.array_equal(getattr(j.frames, name), getattr(FRAMES, name))
         assert getattr(j.frames, name).dtype == getattr(FRAMES, name).dtype
     assert j.stats == {"frames_decoded": 60} and j.notes[0]["text"] == "board unplugged"
-    assert j.meta["trial_id"] == "t" and j.dropped_bytes == 0 and FRAME_DTYPE.itemsize == 40
+    assert j.meta["trial_id"] == "t" and j.dropped_bytes == 0 and FRAME_DTYPE.itemsize == 48
+
+
+def test_cell_ages_are_kept_and_journals_without_them_still_read(tmp_path):
+    from rig.store.journal import FRAME_V1_DTYPE, KIND_FRAMES, encode_block, frames_to_records
+
+    aged = FRAMES[:10]
+    aged.age_us = np.arange(40, dtype=np.uint16).reshape(10, 4) * 100
+    path = tmp_path / "a.rjl"
+    w = JournalWriter(path, {"trial_id": "a"})
+    w.append_frames(aged)
+    w.close()
+    assert np.array_equal(read_journal(path).frames.age_us, aged.age_us)
+    # a journal written before ages were kept: 40-byte records, ages read as unknown
+    old = frames_to_records(aged)[list(FRAME_V1_DTYPE.names)].astype(FRAME_V1_DTYPE)
+    data = path.read_bytes()
+    head = data[:data.index(b"\n") + 1]
+    path.write_bytes(head + encode_block(KIND_FRAMES, old.tobytes(), len(old)))
+    back = read_journal(path).frames
+    assert np.array_equal(back.raw, aged.raw) and np.all(back.age_us == 0xFFFF)
 
 
 @settings(max_examples=60, deadline=None)
@@ -47,7 +66,7 @@ def test_truncation_or_corruption_keeps_exactly_the_blocks_before_it(tmp_path_fa
     path.write_bytes(bytes(raw))
     j = read_journal(path)
     # block boundaries of the intact file: frames up to the damaged block survive, bit-exact
-    sizes = [journal.HEADER_SIZE + (b - a) * 40 for a, b in zip(CUTS, CUTS[1:]) if b > a]
+    sizes = [journal.HEADER_SIZE + (b - a) * journal.FRAME_DTYPE.itemsize for a, b in zip(CUTS, CUTS[1:]) if b > a]
     ends = header_end + np.cumsum(sizes)
     intact_blocks = int(np.searchsorted(ends, pos, side="right"))
     kept = [b for a, b in zip(CUTS, CUTS[1:]) if b > a][:intact_blocks]
