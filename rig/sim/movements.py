@@ -36,7 +36,7 @@ from rig.engine import stance as stance_marks
 G_M_S2 = 9.80665
 KINDS = ("squat", "lunge_left", "lunge_right", "los", "sts")
 LOS_ORDER = ("F", "FR", "R", "BR", "B", "BL", "L", "FL")
-LUNGE_STAND_S = 2.5          # both feet on the board (weighing), then the rear foot steps off
+LUNGE_STAND_S = 3.0          # both feet on the board (weighing), then the rear foot steps off
 LUNGE_SHARE = (0.65, 0.80)   # test foot's share of body weight: start position, at the wall
 LUNGE_FRACTION = (0.42, 0.54, 0.78)   # AP COP, fraction of foot length: start, wall, heel lifted
 SQUAT_PAUSE_S = 1.0
@@ -274,7 +274,7 @@ def ready_after_step_on_s(kind: str) -> float:
     """Seconds after stepping on when the runner's stance check starts to hold (for the
     timetable): bipedal when the force first reaches half the body weight; a lunge when the rear
     foot has left the board (COP over the test foot)."""
-    return LUNGE_STAND_S + 0.45 if kind.startswith("lunge") else 0.23
+    return LUNGE_STAND_S + 0.25 if kind.startswith("lunge") else 0.23
 
 
 def describe(o: Options) -> str:
