@@ -82,7 +82,7 @@ class _CueingUI:
                 if k is not None:
                     d = self.cues[k][0]
                     self.ui.phase(f"Lean {los_engine.DIRECTION_NAMES[d].upper()} (target {k + 1} of 8)")
-                show = getattr(self.ui, "show_targets", None)
+                show = getattr(getattr(self.ui, "view", None), "show_targets", None)   # the live view
                 if show is not None:
                     show(self.targets, self.cues[k][0] if k is not None else None, self.radius)
         self.ui.update(t_s, x_mm, y_mm, forces_n, fz_n, elapsed_s, remaining_s)
@@ -147,8 +147,6 @@ def run_trial(r, cond, index: int, practice: bool):
         samples, window, _ = r._record_static(cond, index, practice, label, t_rec)
     finally:
         r.ui = ui
-    if cond.kind == "lean" and hasattr(ui, "show_targets"):
-        ui.show_targets({}, None, 0.0)
     return _finish(r, cond, index, practice, samples, window, cues)
 
 
