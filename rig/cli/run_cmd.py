@@ -139,7 +139,7 @@ def print_results(protocol, result, store) -> None:
     means = result.side_measures
     tasks: dict[tuple, dict] = {}
     for c in protocol.conditions:
-        if c.name in means:
+        if c.name in means and c.kind in ("static", "landing"):   # chain tests: their own lines below
             tasks.setdefault((c.stance if not c.side else "single", c.eyes, c.surface, c.kind), {})[c.side or "both"] = means[c.name]
     for (st, eyes, surface, kind), sides in tasks.items():
         name = {"single": "Single leg", "bipedal": "Bipedal", "tandem": "Tandem"}.get(st, st)

@@ -51,7 +51,8 @@ def _move_s(protocol, c) -> float:
     from rig.sim.movements import ready_after_step_on_s
 
     ready = ready_after_step_on_s(_MOVEMENT_SCRIPT[c.kind] + ("_" + (c.side or "") if c.kind == "lunge" else ""))
-    extra = protocol.chain.get("cue_delay_s", 1.0) if c.kind == "lean" else 0.5
+    # limits of stability: the first cue; a squat: 1.5 s of quiet stance first (the AP reference)
+    extra = protocol.chain.get("cue_delay_s", 1.0) if c.kind == "lean" else 1.5 if c.kind == "squat" else 0.5
     return ready + SETTLE_S + c.countdown_s + c.lead_in_s + extra
 
 

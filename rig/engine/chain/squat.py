@@ -9,7 +9,7 @@ again at the top of the rise. Repetitions are the peaks of the low-passed force 
 between the foot marks (``common.left_share``: a one-board split, error 5 percentage points per
 10 mm a foot's own COP moves off its mark at 200 mm spacing, reality.md §4) averaged over
 ``depth_window_s`` around the peak; the AP COP shift at depth is its AP COP minus the quiet
-stance before the first repetition (mm, + forward: heels unloading). The COM descent (mm) is the
+stance outside the repetitions (mm, + forward: heels unloading). The COM descent (mm) is the
 double integral of (F - BW)/m from the start of each descent (standing still: v = 0).
 Weight-bearing symmetry in squats on two plates: e.g. Flanagan & Salem 2007 (bilateral
 differences in squats, J Strength Cond Res) [U]; the limb symmetry index as 100 x min/max [U].
@@ -94,9 +94,11 @@ def squat_measures(t_s, fz_n, x_mm, y_mm, body_weight_n: float, x_left_mm: float
     nan = float("nan")
     out = {"squat_reps": float(len(reps)),
            "squat_share_error_pct_per_10mm": share_error_pct(10.0, x_left_mm, x_right_mm)}
-    quiet_end = reps[0]["i_start"] if reps else len(t)
-    quiet = slice(max(0, quiet_end - int(rate_hz(t) * 1.0)), max(quiet_end, 1))
-    y_quiet = float(np.nanmean(y[quiet])) if quiet_end > 0 else nan
+    # quiet stance: every sample outside the repetitions (before, between and after them)
+    quiet = np.ones(len(t), bool)
+    for r in reps:
+        quiet[r["i_start"]:r["i_end"] + 1] = False
+    y_quiet = float(np.nanmean(y[quiet])) if quiet.any() else nan
     for r in reps:
         w = (t >= r["depth_s"] - depth_window_s / 2) & (t <= r["depth_s"] + depth_window_s / 2)
         r["share_left_pct"] = float(100.0 * np.nanmean(left_share(x[w], x_left_mm, x_right_mm)))
