@@ -81,7 +81,8 @@ class _CueingUI:
                 self.shown = k
                 if k is not None:
                     d = self.cues[k][0]
-                    self.ui.phase(f"Lean {los_engine.DIRECTION_NAMES[d].upper()} (target {k + 1} of 8)")
+                    self.ui.phase(f"Lean {los_engine.DIRECTION_NAMES[d].upper()}, hold, then back to the centre "
+                                  f"(target {k + 1} of 8)")
                 show = getattr(getattr(self.ui, "view", None), "show_targets", None)   # the live view
                 if show is not None:
                     show(self.targets, self.cues[k][0] if k is not None else None, self.radius)
