@@ -84,7 +84,7 @@ def test_los_and_sit_to_stand_complete_report_and_export(capsys, tmp_path, proto
     else:
         assert len(res["directions"]) == 8
         assert res["epe_pct"] == pytest.approx(80.0, abs=8.0)       # the athlete leans to 80 %
-        assert res["rt_s"] == pytest.approx(0.45 + 0.06, abs=0.15)
+        assert res["rt_s"] == pytest.approx(0.45 + 0.05, abs=0.1)     # sway and the cue's alignment
     html = tmp_path / "r.html"
     code, _, err = rig(capsys, "report", "latest", "--out", str(html), "--data-dir", str(tmp_path / "data"))
     assert code == 0, err

@@ -12,10 +12,13 @@ lean, not during the fast start; docs/CHAIN_TESTS.md §limits-of-stability):
   tan of the sway angle limit, 8.0 deg forward, 4.5 deg backward, 8.0 deg sideways (12.5 deg AP,
   16 deg ML envelope, McCollum & Leen 1989 [U]), capped by the base of support (toes, heels,
   outer edges of the feet: foot length and width); diagonals on the ellipse through these;
-* onset: the last sample before the primary movement's peak velocity (along the target
-  direction) below 5 % of it; reaction time = onset - cue (resolution: one sample period);
+* onset: the speed along the target direction rising from 10 % to 50 % of the primary
+  movement's peak, extrapolated back to zero speed (times interpolated between samples, so the
+  resolution is better than one sample period; a 5 %-of-peak threshold instead was thrown off by
+  the sway's own speed at the cue); reaction time = onset - cue;
 * endpoint excursion (EPE): displacement along the target direction where the primary movement
-  ends (velocity back below 5 % of its peak); maximum excursion (MXE): the largest displacement
+  ends (velocity back below 5 % of its peak; path measures run from the last sample below 5 %
+  before the peak to there); maximum excursion (MXE): the largest displacement
   along the direction before the next cue; both in mm and % of the theoretical limit;
 * movement velocity (MVL): 90 % of EPE over the time from 5 % to 95 % of EPE (mm/s);
 * directional control (DCL): 100 x (path along the direction - path across it) / path along it,
@@ -88,6 +91,11 @@ def lean_measures(t_s, x_mm, y_mm, direction: str, cue_s: float, end_s: float, l
         return res
     before = np.flatnonzero(vw[:ipk] < thr)
     on = before[-1] + 1 if before.size else 0
+    # onset time: the rise of the speed from 10 % to 50 % of its peak extrapolated back to zero
+    # (robust to the sway's own speed at the cue, which can exceed 5 % of a slow lean's peak)
+    t10 = _cross_v(tw, vw, ipk, 0.1 * vw[ipk])
+    t50 = _cross_v(tw, vw, ipk, 0.5 * vw[ipk])
+    t_on = t10 - (t50 - t10) * 0.1 / 0.4 if np.isfinite(t10) and t50 > t10 else float(tw[on])
     after = np.flatnonzero(vw[ipk:] < thr)
     end = ipk + after[0] if after.size else len(vw) - 1
     epe = float(pw[end])
@@ -98,11 +106,20 @@ def lean_measures(t_s, x_mm, y_mm, direction: str, cue_s: float, end_s: float, l
     t95 = _cross(tw, pw, i95[0], 0.95 * epe) if i95.size else nan
     along = float(np.sum(np.abs(np.diff(pw[on:end + 1]))))
     across = float(np.sum(np.abs(np.diff(qw[on:end + 1]))))
-    res.update(rt_s=float(tw[on] - cue_s), epe_mm=epe, mxe_mm=mxe,
+    res.update(rt_s=max(t_on - cue_s, 0.0), epe_mm=epe, mxe_mm=mxe,
                epe_pct=100.0 * epe / limit_mm, mxe_pct=100.0 * mxe / limit_mm,
                mvl_mm_s=0.9 * epe / (t95 - t5) if t95 > t5 else nan,
                dcl_pct=100.0 * (along - across) / along if along > 0 else nan)
     return res
+
+
+def _cross_v(t, v, ipk, level):
+    """The last time before index ``ipk`` that ``v`` rises through ``level`` (linear), NaN if none."""
+    below = np.flatnonzero(v[:ipk] < level)
+    if not below.size:
+        return float("nan")
+    i = below[-1] + 1
+    return _cross(t, v, i, level)
 
 
 def _cross(t, p, i, level):
