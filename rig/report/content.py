@@ -124,6 +124,8 @@ def _processing(proc: dict) -> str:
         parts.append(f"resampled to a uniform grid{' at ' + _fmt(o['fs_hz']) + ' Hz' if o.get('fs_hz') else ''}")
     if o.get("remove_mean"):
         parts.append("trial mean removed")
+    if o.get("filters"):                    # chain tests (rig.session.movement_trials.FILTERS)
+        parts.append(f"{o['filters']} (Butterworth 2nd order, forward and backward)")
     if "preset" in proc:
         parts.insert(0, f"preset {proc['preset']}")
     return "; ".join(parts) or json.dumps(proc, sort_keys=True)[:200]

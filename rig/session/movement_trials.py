@@ -39,6 +39,14 @@ GO = {
 }
 
 
+FILTERS = {  # what rig.engine.chain applies (2nd-order Butterworth run forward and backward)
+    "squat": "force low-pass 4 Hz for repetitions; raw COP averaged over each depth window",
+    "lunge": "COP low-pass 5 Hz for heel lifts",
+    "lean": "COP low-pass 6 Hz",
+    "sit_to_stand": "force low-pass 10 Hz",
+}
+
+
 def instruction(cond) -> str:
     return INSTRUCTIONS[cond.kind].format(side=cond.side or "")
 
@@ -165,7 +173,8 @@ def _finish(r, cond, index, practice, s, window, cues):
                           body_weight_n=r.body_weight_n, feet=feet, lost_fraction=lost_fraction) \
         if len(w) > 2 else ["no data in the trial window"]
     processing = {"tare_offset_counts": r.feed.cal.offset_counts.tolist(), "lead_in_s": cond.lead_in_s,
-                  "window_s": list(window), "movement": cond.kind, "chain": dict(r.p.chain)}
+                  "window_s": list(window), "movement": cond.kind, "chain": dict(r.p.chain),
+                  "options": {"filters": FILTERS[cond.kind]}}
     measures: dict[str, float] = {}
     if len(w) > 20 and r.body_weight_n:
         measures, more, events = analyse(r, cond, w, cues)
