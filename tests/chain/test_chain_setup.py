@@ -78,3 +78,20 @@ def test_live_view_draws_the_active_target(tmp_path):
         assert on > 100 and off < 10
     finally:
         v.close()
+
+
+def test_sim_movement_options_checked_and_timed():
+    import serial
+
+    from rig.sim.timetable import sim_url_for
+
+    with pytest.raises(serial.SerialException, match="heel_lift='up'"):
+        serial.serial_for_url("sim://?heel_lift=up")
+    with pytest.raises(serial.SerialException, match="weight_share_left"):
+        serial.serial_for_url("sim://?weight_share_left=1.5")
+    url = sim_url_for("sim://?seed=1&weight_share_left=0.6", load_protocol("squat-symmetry"))
+    assert "weight_share_left=0.6" in url and "script=squat:open:firm:" in url and "move_s=" in url
+    url = sim_url_for("sim://?seed=1", load_protocol("limits-of-stability").for_demo())
+    assert "script=los:" in url and "los_target_s=5" in url
+    url = sim_url_for("sim://?seed=1", load_protocol("knee-to-wall"))
+    assert "lunge_left:" in url and "lunge_right:" in url
