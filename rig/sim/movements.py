@@ -275,8 +275,3 @@ def ready_after_step_on_s(kind: str) -> float:
     timetable): bipedal when the force first reaches half the body weight; a lunge when the rear
     foot has left the board (COP over the test foot)."""
     return LUNGE_STAND_S + 0.25 if kind.startswith("lunge") else 0.23
-
-
-def describe(o: Options) -> str:
-    return f"weight_share_left={o.weight_share_left:g}, heel_lift={o.heel_lift}, move_s={o.move_s:g}"
-
