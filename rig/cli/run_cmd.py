@@ -168,7 +168,7 @@ def print_results(protocol, result, store) -> None:
     bad = [t for t in result.trials if t.status != "valid" and not t.practice]
     if bad:
         click.echo(f"\n  {len(bad)} trial(s) invalid and repeated or dropped (kept in the session with reasons).")
-    from rig.session.movement_trials import result_lines
+    from rig.session.chain_results import result_lines
 
     chain = result_lines(protocol, result)
     if chain:

@@ -594,7 +594,7 @@ class Runner:
             self.result.screening = res
             summary.update(res.summary)
             flags = res.flags
-        from rig.session.movement_trials import session_summary
+        from rig.session.chain_results import session_summary
 
         summary.update(session_summary(self.p, self.result.trials))     # chain tests ({} if none)
         self.store.set_session_result(self.sid, summary, flags)
