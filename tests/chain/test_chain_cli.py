@@ -1,9 +1,11 @@
 """The chain protocols end to end on the simulated board: rig run, the store, rig report, JSON.
 
-Measures are checked in board time. The simulated athlete steps on 8 s (board time, about 0.5 s of
-wall time at speed=15) after streaming starts (on_s=8) so the first zeroing happens before: the
+Measures are checked in board time. The simulated athlete steps on 20 s (board time, 1.3 s of
+wall time at speed=15) after streaming starts (on_s=20) so the first zeroing happens before: the
 simulated world still runs on the wall clock until the lockstep clock (issue 11) is merged, and a
-host stalled for longer than that would make the runner miss the first simulated trial."""
+host stalled for longer than that would make the runner miss the athlete's first trial (the
+heel lift of the first left lunge) or zero the board under a seated athlete (nominal calibration:
+the first zeroing accepts up to 400 N)."""
 import json
 
 import pytest
@@ -21,8 +23,8 @@ def rig(capsys, *argv):
     return e.value.code, out.out, out.err
 
 
-def run(capsys, tmp_path, proto, opts, *extra, live=False):
-    return rig(capsys, "run", proto, "--port", f"sim://?seed=3&speed=15&on_s=8{opts}", "--athlete", "C1",
+def run(capsys, tmp_path, proto, opts, *extra, live=False, on_s=20):
+    return rig(capsys, "run", proto, "--port", f"sim://?seed=3&speed=15&on_s={on_s}{opts}", "--athlete", "C1",
                "--yes", "--short", "--data-dir", str(tmp_path / "data"), *(() if live else ("--no-live",)), *extra)
 
 
@@ -43,6 +45,7 @@ def test_squat_symmetry_reports_the_left_share(capsys, tmp_path, share, expected
 
 
 def test_knee_to_wall_heel_lift_marked_and_repeated(capsys, tmp_path):
+    # the heel lifts in the athlete's first left lunge: the runner must not miss it
     code, out, err = run(capsys, tmp_path, "knee-to-wall", "&heel_lift=left",
                          "--ktw-left-cm", "9,9.5", "--ktw-right-cm", "12,12.5")
     assert code == 0, err
