@@ -86,7 +86,7 @@ def _entries(protocol, given: dict, interactive: bool):
 
 def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, foot_length_mm,
                 foot_width_mm, live: bool, snapshot, data_dir, calibration_path, interactive,
-                max_repeats: int, meta: dict | None = None):
+                max_repeats: int, meta: dict | None = None, clinician_entry=None):
     from rig.board.link import open_board
     from rig.calibration import calibration_for
     from rig.session.runner import Runner, Stopped
@@ -110,6 +110,7 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
                             mass_kg=mass_kg, foot_length_mm=foot_length_mm, foot_width_mm=foot_width_mm,
                             interactive=interactive, max_repeats=max_repeats, snapshot=snapshot,
                             port=link.url, meta=meta)
+            runner.clinician_entry = clinician_entry      # knee-to-wall distances (chain tests)
             try:
                 result = runner.run()
             except KeyboardInterrupt:
@@ -139,7 +140,7 @@ def print_results(protocol, result, store) -> None:
     means = result.side_measures
     tasks: dict[tuple, dict] = {}
     for c in protocol.conditions:
-        if c.name in means:
+        if c.name in means and c.kind in ("static", "landing"):   # chain tests: their own lines below
             tasks.setdefault((c.stance if not c.side else "single", c.eyes, c.surface, c.kind), {})[c.side or "both"] = means[c.name]
     for (st, eyes, surface, kind), sides in tasks.items():
         name = {"single": "Single leg", "bipedal": "Bipedal", "tandem": "Tandem"}.get(st, st)
@@ -168,6 +169,13 @@ def print_results(protocol, result, store) -> None:
     bad = [t for t in result.trials if t.status != "valid" and not t.practice]
     if bad:
         click.echo(f"\n  {len(bad)} trial(s) invalid and repeated or dropped (kept in the session with reasons).")
+    from rig.session.chain_results import result_lines
+
+    chain = result_lines(protocol, result)
+    if chain:
+        click.echo("")
+        for line in chain:
+            click.echo(line)
     if result.screening is not None:
         click.echo("")
         for line in result.screening.lines():
@@ -205,6 +213,12 @@ def _common_options(f):
 @click.option("--giving-way", type=SIDE_CHOICE, default=None, help="Which ankle(s) give way (2 or more episodes).")
 @click.option("--lunge-left-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge (knee to wall), left, cm.")
 @click.option("--lunge-right-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge, right, cm.")
+@click.option("--ktw-left-cm", default=None, metavar="CM[,CM...]",
+              help="knee-to-wall: toe-wall distance of each valid left try (cm; the last repeats). "
+                   "Asked after each valid try on a terminal when not given.")
+@click.option("--ktw-right-cm", default=None, metavar="CM[,CM...]", help="knee-to-wall: the same, right.")
+@click.option("--height-cm", type=click.FloatRange(100, 230), default=None,
+              help="Body height (cm) for the limits of stability (default: estimated from the foot length).")
 @click.option("--side", type=click.Choice(["left", "right"]), default=None,
               help="Non-dominant foot for protocols that test one foot (BESS).")
 @click.option("--short", is_flag=True, help="The protocol's demo settings (shorter trials), stated in the results.")
@@ -215,7 +229,7 @@ def _common_options(f):
               help="Repeats of invalid trials per condition.")
 @_common_options
 def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
-        lunge_right_cm, side, short, calibration_path, yes, max_repeats, mass_kg, foot_length_mm,
+        lunge_right_cm, ktw_left_cm, ktw_right_cm, height_cm, side, short, calibration_path, yes, max_repeats, mass_kg, foot_length_mm,
         foot_width_mm, no_live, snapshot, data_dir):
     """Run PROTOCOL (a name in protocols/, e.g. cai-screen, or a .toml path) with an athlete.
 
@@ -249,9 +263,49 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
                                   "sprain_history": sprain_history, "giving_way": giving_way,
                                   "lunge_left_cm": lunge_left_cm, "lunge_right_cm": lunge_right_cm},
                        interactive)
+    distances = {"left": _cm_list(ktw_left_cm, "--ktw-left-cm"), "right": _cm_list(ktw_right_cm, "--ktw-right-cm")}
     run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
-                calibration_path=calibration_path, interactive=interactive, max_repeats=max_repeats)
+                calibration_path=calibration_path, interactive=interactive, max_repeats=max_repeats,
+                meta={"height_cm": height_cm} if height_cm else None,
+                clinician_entry=_distance_entry(distances, interactive))
+
+
+def _cm_list(text, option: str) -> list[float]:
+    """``"10.5,11"`` -> [10.5, 11.0] (cm, 0-30); a clear error naming the option otherwise."""
+    if not text:
+        return []
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise RigError(f"{option}: expected centimetres separated by commas, e.g. 10.5,11,11.2") from None
+    if any(not 0 <= v <= 30 for v in vals):
+        raise RigError(f"{option}: distances must be within 0-30 cm")
+    return vals
+
+
+def _distance_entry(given: dict, interactive: bool):
+    """The clinician's toe-wall distance for a valid knee-to-wall try: from the options (the
+    i-th value for the i-th valid try, the last repeating), else asked on a terminal."""
+    def entry(side: str, n: int):
+        vals = given.get(side) or []
+        if vals:
+            return vals[min(n, len(vals)) - 1]
+        if not interactive:
+            return None
+        while True:
+            v = click.prompt(f"Toe-wall distance, {side} try {n} (cm, empty if not measured)", default="",
+                             show_default=False, type=click.STRING).strip()
+            if v == "":
+                return None
+            try:
+                cm = float(v)
+                if 0 <= cm <= 30:
+                    return cm
+            except ValueError:
+                pass
+            click.echo("  expected a distance in cm within 0-30; try again (empty: not measured)")
+    return entry
 
 
 @click.command()

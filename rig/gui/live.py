@@ -25,6 +25,7 @@ TRACE_RGB = (230, 60, 40)        # the recent COP tail (tests look for this colo
 OLD_RGB = (240, 170, 150)
 ELLIPSE_RGB = (40, 110, 220)
 BAR_RGB = (60, 160, 90)
+TARGET_RGB = (250, 190, 20)      # the limits-of-stability target to lean towards
 
 
 def qt_available() -> bool:
@@ -154,6 +155,24 @@ class LiveView:
             item.setData([], [])
         self.msg_label.setText("")
         self.timer_label.setText("")
+        self.show_targets({}, None, 0.0)
+
+    def show_targets(self, targets: dict, active: str | None, radius_mm: float) -> None:
+        """Limits-of-stability targets: circles of ``radius_mm`` at ``targets`` {code: (x, y) mm};
+        the ``active`` one filled (TARGET_RGB), the others outlined; ``{}`` clears them."""
+        pg = self.pg
+        for it in getattr(self, "target_items", []):
+            self.plot.removeItem(it)
+        self.target_items = []
+        th = np.linspace(0, 2 * np.pi, 40)
+        for code, (x, y) in targets.items():
+            on = code == active
+            item = self.plot.plot(x + radius_mm * np.cos(th), y + radius_mm * np.sin(th),
+                                  pen=pg.mkPen(TARGET_RGB if on else (150, 150, 150), width=3 if on else 1),
+                                  fillLevel=None, brush=pg.mkBrush(*TARGET_RGB, 160) if on else None)
+            if on:
+                item.setFillLevel(y)       # a filled disc for the target to reach
+            self.target_items.append(item)
 
     def set_phase(self, text: str, countdown_s: float | None = None) -> None:
         self.phase_label.setText(text)

@@ -56,6 +56,7 @@ def build(store, ref: str, anonymize: bool = False) -> tuple[dict, list]:
         blocks.append(("p", "Athlete details: " + "; ".join(f"{k}: {v}" for k, v in details.items())))
     blocks += _recording(shown, frames)
     blocks += _screening(s)
+    blocks += chain_section(s)
     blocks += _measures(s)
     blocks += _figures(s, frames)
     blocks += _baseline(store, s)
@@ -123,6 +124,8 @@ def _processing(proc: dict) -> str:
         parts.append(f"resampled to a uniform grid{' at ' + _fmt(o['fs_hz']) + ' Hz' if o.get('fs_hz') else ''}")
     if o.get("remove_mean"):
         parts.append("trial mean removed")
+    if o.get("filters"):                    # chain tests (rig.session.movement_trials.FILTERS)
+        parts.append(f"{o['filters']} (Butterworth 2nd order, forward and backward)")
     if "preset" in proc:
         parts.insert(0, f"preset {proc['preset']}")
     return "; ".join(parts) or json.dumps(proc, sort_keys=True)[:200]
@@ -153,6 +156,8 @@ def _screening(s: dict) -> list:
         out.append(("h3", "Result summary"))
         scalars, tables = [], []
         for k, v in summary.items():
+            if k == "chain":
+                continue                    # its own section (chain_section)
             if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
                 tables.append(("table", _dict_table(v, k.replace("_", " ").capitalize())))
             elif isinstance(v, dict) and all(not isinstance(x, (dict, list)) for x in v.values()):
@@ -166,6 +171,66 @@ def _screening(s: dict) -> list:
         out += tables
     out.append(("note", "Screening, not diagnosis: flags suggest, they do not indicate; see the "
                         "limits at the end of this report."))
+    return out
+
+
+CHAIN_ROWS = {  # summary key -> [(key, label, unit)]: the chain tests' results (rig.session.movement_trials)
+    "squat": [("share_left_pct", "Weight share at depth, left", "%"), ("share_right_pct", "Weight share at depth, right", "%"),
+              ("worst_share_left_pct", "Most asymmetric depth, left share", "%"),
+              ("limb_symmetry_index_pct", "Limb symmetry index (100 x lower / higher)", "%"),
+              ("ap_shift_at_depth_mm", "AP COP shift at depth (+ forward)", "mm"), ("repetitions", "Repetitions", ""),
+              ("descent_s", "Descent time", "s"), ("depth_mm", "COM descent", "mm"),
+              ("share_error_pct_per_10mm", "Share error per 10 mm a foot's COP leaves its mark", "points")],
+    "sit_to_stand": [("total_time_s", "Total time (first rise to fifth stand)", "s"), ("rise_time_s", "Rise time, mean", "s"),
+                     ("rise_time_max_s", "Rise time, slowest", "s"), ("time_to_peak_s", "Onset to peak force", "s"),
+                     ("peak_force_bw", "Peak force", "x BW"), ("rfd_bw_s", "Rate of force development", "BW/s"),
+                     ("seated_force_bw", "Force on the feet while seated", "x BW"),
+                     ("rise_share_left_pct", "Left share during rising", "%"),
+                     ("rise_asymmetry_pct", "Asymmetry during rising (left - right)", "points")],
+}
+
+
+def chain_section(s: dict) -> list:
+    """The chain tests' results (squat symmetry, knee-to-wall, sit-to-stand, limits of stability)
+    from the session summary; nothing for other protocols."""
+    c = (s.get("summary") or {}).get("chain")
+    if not c:
+        return []
+    out = [("h2", "Up the chain: movement tests")]
+    titles = {"squat": "Squat symmetry", "sit_to_stand": "Five-times sit-to-stand"}
+    for key, rows in CHAIN_ROWS.items():
+        if key in c:
+            out.append(("h3", f"{titles[key]} ({c[key].get('valid_trials', 0)} valid trial(s))"))
+            out.append(("table", Table(["Measure", "Value", "Unit"], [[lbl, _fmt(c[key].get(k)), u] for k, lbl, u in rows],
+                                       align=["l", "r", "l"])))
+    if "squat" in c and c["squat"].get("note"):
+        out.append(("note", "Squat weight share: " + c["squat"]["note"] + "."))
+    if "knee_to_wall" in c:
+        k = c["knee_to_wall"]
+        rows = [[side, _fmt(k[side]["best_valid_cm"]), f"{k[side]['valid']} of {k[side]['tries']}",
+                 str(k[side]["heel_lifted"]), _fmt(k[side]["heel_lift_times_s"]) or "-", _fmt(k[side]["distances_cm"])]
+                for side in ("left", "right")]
+        out.append(("h3", "Knee-to-wall (weight-bearing lunge)"))
+        out.append(("table", Table(["Side", "Best valid (cm)", "Valid tries", "Heel lifted (tries)",
+                                    "Heel lift at (s into the try)", "Distances (cm)"], rows,
+                                   align=["l", "r", "r", "r", "l", "l"])))
+        a = k["asymmetry"]
+        if a.get("difference_cm") is not None:
+            out.append(("p", f"Left - right {a['difference_cm']:+.1f} cm: "
+                             f"{'beyond' if a['beyond_mdc'] else 'within'} the minimal detectable change "
+                             f"{a['mdc_cm']:g} cm ({k['mdc_source']}). Beyond the MDC means beyond measurement "
+                             "error, not abnormal."))
+    if "limits_of_stability" in c:
+        L = c["limits_of_stability"]
+        rows = [[r["direction"]] + [_fmt(r.get(x)) for x in ("rt_s", "mvl_mm_s", "epe_mm", "epe_pct", "mxe_mm",
+                                                              "mxe_pct", "dcl_pct")] for r in L["directions"]]
+        rows.append(["mean"] + [_fmt(L.get(x)) for x in ("rt_s", "mvl_mm_s")] + ["", _fmt(L.get("epe_pct")), "",
+                                                                                 _fmt(L.get("mxe_pct")), _fmt(L.get("dcl_pct"))])
+        out.append(("h3", f"Limits of stability ({L.get('valid_trials', 0)} valid trial(s))"))
+        out.append(("table", Table(["Direction", "Reaction (s)", "Velocity (mm/s)", "Endpoint (mm)", "Endpoint (%)",
+                                    "Max (mm)", "Max (%)", "Directional control (%)"], rows,
+                                   "Excursions in % of the theoretical limit of stability (body height, foot "
+                                   "length); definitions in docs/CHAIN_TESTS.md.", align=["l"] + ["r"] * 7)))
     return out
 
 

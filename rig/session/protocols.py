@@ -18,6 +18,12 @@ from rig.engine.stance import STANCES
 EYES = ("open", "closed")
 SURFACES = ("firm", "foam")
 KINDS = ("static", "landing")
+MOVEMENT_KINDS = ("squat", "lunge", "lean", "sit_to_stand")   # chain tests (rig.session.movement_trials)
+# chain-test settings (``[chain]``, also allowed in ``[demo]``): name -> (type, lowest value)
+CHAIN_KEYS = {"repetitions": (int, 1), "depth_window_s": (float, 0.05), "heel_lift_fraction": (float, 0.3),
+              "heel_lift_min_s": (float, 0.0), "min_weight_fraction": (float, 0.0), "mdc_cm": (float, 0.0),
+              "mdc_reference": (str, None), "target_s": (float, 2.0), "target_pct": (float, 10.0),
+              "target_radius_mm": (float, 1.0), "cue_delay_s": (float, 0.5), "min_reps": (int, 0)}
 TRIAL_KEYS = ("trial_duration_s", "trials", "practice_trials", "rest_s", "countdown_s", "lead_in_s")
 
 
@@ -48,6 +54,9 @@ class Condition:
     def label(self) -> str:
         st = {"bipedal": "Bipedal", "tandem": "Tandem", "single_left": "Single leg, left",
               "single_right": "Single leg, right"}[self.stance]
+        if self.kind in MOVEMENT_KINDS:
+            return {"squat": "Squat", "lunge": "Knee-to-wall lunge", "lean": "Limits of stability",
+                    "sit_to_stand": "Five-times sit-to-stand"}[self.kind] + (f", {self.side}" if self.side else "")
         kind = ", landing" if self.kind == "landing" else ""
         return f"{st}, eyes {self.eyes}, {self.surface}{kind}"
 
@@ -106,11 +115,14 @@ class Protocol:
     demo_note: str = ""
     demo: bool = False
     side: str | None = None
+    chain: dict = field(default_factory=dict)      # ``[chain]``: settings of the chain tests
 
     def for_demo(self) -> "Protocol":
         """The ``[demo]`` settings applied (shorter, fewer trials): results say so."""
         over = {k: v for k, v in self.demo_overrides.items() if k in TRIAL_KEYS}
-        return replace(self, conditions=tuple(replace(c, **over) for c in self.conditions), demo=True)
+        chain = {**self.chain, **{k: v for k, v in self.demo_overrides.items() if k in CHAIN_KEYS}}
+        return replace(self, conditions=tuple(replace(c, **over) for c in self.conditions), demo=True,
+                       chain=chain)
 
     def with_side(self, side: str) -> "Protocol":
         """Single-leg conditions on ``side`` (BESS: the non-dominant foot)."""
@@ -125,11 +137,14 @@ class Protocol:
                 "params": {"demo": self.demo, "demo_note": self.demo_note if self.demo else "",
                            "side": self.side, "min_rate_hz": self.min_rate_hz, "lowpass_hz": self.lowpass_hz,
                            "conditions": [dataclasses.asdict(c) for c in self.conditions],
-                           "validity": dataclasses.asdict(self.validity), "path": self.path}}
+                           "validity": dataclasses.asdict(self.validity), "path": self.path,
+                           **({"chain": dict(self.chain)} if self.chain else {})}}
 
     @staticmethod
     def condition_dict(c: Condition) -> dict:
-        return {"name": c.name, "stance": c.stance, "eyes": c.eyes, "surface": c.surface,
+        # a movement trial is stored under its movement (squat, lunge, ...), not its foot marks
+        return {"name": c.name, "stance": c.kind if c.kind in MOVEMENT_KINDS else c.stance,
+                "eyes": c.eyes, "surface": c.surface,
                 "side": c.side, "kind": c.kind}
 
     def check_rate(self, rate_hz: float) -> None:
@@ -194,7 +209,7 @@ class _Parser:
     def protocol(self, sha: str) -> Protocol:
         d = self.data
         known = {"name", "version", "title", "description", "references", "measures", "side",
-                 "defaults", "conditions", "validity", "demo", "screening"}
+                 "defaults", "conditions", "validity", "demo", "screening", "chain"}
         for k in d:
             if k not in known:
                 raise self.err(k, f"unknown key (expected one of {', '.join(sorted(known))})")
@@ -214,7 +229,7 @@ class _Parser:
                 stance=self.get(c, "stance", where, str, choices=STANCES),
                 eyes=self.get(c, "eyes", where, str, "open", choices=EYES),
                 surface=self.get(c, "surface", where, str, "firm", choices=SURFACES),
-                kind=self.get(c, "kind", where, str, "static", choices=KINDS),
+                kind=self.get(c, "kind", where, str, "static", choices=KINDS + MOVEMENT_KINDS),
                 **self._trial_params(c, where, trial_defaults)))
         names = [c.name for c in conditions]
         if len(set(names)) != len(names):
@@ -228,8 +243,10 @@ class _Parser:
         demo = self.get(d, "demo", "", dict, {})
         self._trial_params(demo, "demo", trial_defaults)       # validates the overrides
         for k in demo:
-            if k not in TRIAL_KEYS and k != "note":
-                raise self.err(f"demo.{k}", f"unknown key (expected {', '.join(TRIAL_KEYS)}, note)")
+            if k not in TRIAL_KEYS and k != "note" and k not in CHAIN_KEYS:
+                raise self.err(f"demo.{k}", f"unknown key (expected {', '.join(TRIAL_KEYS)}, note, "
+                                            f"or a [chain] key)")
+        self._chain(demo, "demo", only_known=False)
         side = self.get(d, "side", "", str, None, choices=("left", "right"))
         p = Protocol(
             name=name, version=str(self.get(d, "version", "", str)), title=self.get(d, "title", "", str),
@@ -242,7 +259,8 @@ class _Parser:
             validity=self._validity(self.get(d, "validity", "", dict, {})),
             screening=self._screening(d["screening"]) if "screening" in d else None,
             path=self.path, sha256=sha, demo_overrides=dict(demo),
-            demo_note=self.get(demo, "note", "demo", str, ""), side=side)
+            demo_note=self.get(demo, "note", "demo", str, ""), side=side,
+            chain=self._chain(self.get(d, "chain", "", dict, {}), "chain"))
         return p.with_side(side) if side else p
 
     def _trial_params(self, t: dict, where: str, base: dict) -> dict:
@@ -251,6 +269,17 @@ class _Parser:
                              ("rest_s", float, 0.0), ("countdown_s", float, 0.0), ("lead_in_s", float, 0.0)):
             if key in t or key not in base:
                 out[key] = self.get(t, key, where, typ, base.get(key, ...), lo=lo)
+        return out
+
+    def _chain(self, t: dict, where: str, only_known: bool = True) -> dict:
+        out = {}
+        for k, v in t.items():
+            if k not in CHAIN_KEYS:
+                if only_known:
+                    raise self.err(f"{where}.{k}", f"unknown key (expected one of {', '.join(CHAIN_KEYS)})")
+                continue
+            typ, lo = CHAIN_KEYS[k]
+            out[k] = self.get(t, k, where, typ, lo=lo)
         return out
 
     def _strings(self, d, key):

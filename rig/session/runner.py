@@ -418,6 +418,10 @@ class Runner:
 
     @staticmethod
     def _instruction(cond) -> str:
+        if cond.kind not in ("static", "landing"):      # chain tests: their own words
+            from rig.session.movement_trials import instruction
+
+            return instruction(cond)
         what = {"bipedal": "Stand on both feet", "tandem": "Stand heel to toe, left foot behind",
                 "single_left": "Stand on the LEFT foot", "single_right": "Stand on the RIGHT foot"}
         eyes = "eyes CLOSED" if cond.eyes == "closed" else "eyes open"
@@ -428,30 +432,40 @@ class Runner:
     def run_trial(self, cond, index: int, practice: bool) -> TrialResult:
         label = f"{cond.label}: {'practice' if practice else f'trial {index}'}"
         feet = stance_marks.feet(cond.stance, self.foot_length_mm, self.foot_width_mm)
+        if cond.kind not in ("static", "landing"):      # chain tests (issue 13): squat, lunge, ...
+            from rig.session import movement_trials
+
+            return movement_trials.run_trial(self, cond, index, practice)
         self.ui.set_trial(label, feet, cond.trial_duration_s)
         if cond.kind == "landing":
             self._weigh_for_landing()
             samples, window, rec_t0 = self._record_landing(cond, index, practice)
         else:
-            restarts = 0
-            while True:
-                if restarts > MAX_COUNTDOWN_RESTARTS:
-                    raise WaitTimeout(f"{label}: the stance was lost during the countdown "
-                                      f"{restarts} times; the trial could not start")
-                restarts += 1
-                self._weigh(cond)
-                t_ready = self._take_stance(cond)
-                # every sample since the stance was ready, not just the latest: at a fast
-                # simulated speed a short touch-down can fall between two polls
-                left = lambda b: self._first_out_of_stance(b, cond)
-                if self._wait_board_s(cond.countdown_s, lambda s: f"{label}: {s}", abort_if=left,
-                                      t0_s=t_ready):
-                    break
-                self.ui.message("stance lost during the countdown: again", "warn")
+            t_ready = self._stance_and_countdown(cond, label)
             self.ui.beep()
             samples, window, rec_t0 = self._record_static(cond, index, practice, label,
                                                           t_ready + cond.countdown_s)
         return self._finish_trial(cond, index, practice, samples, window)
+
+    def _stance_and_countdown(self, cond, label: str) -> float:
+        """Weigh if needed, wait for the stance, count down (restarted if the stance is lost,
+        at most ``MAX_COUNTDOWN_RESTARTS`` times); returns the board time at which the stance
+        was ready (the countdown ran from it)."""
+        restarts = 0
+        while True:
+            if restarts > MAX_COUNTDOWN_RESTARTS:
+                raise WaitTimeout(f"{label}: the stance was lost during the countdown "
+                                  f"{restarts} times; the trial could not start")
+            restarts += 1
+            self._weigh(cond)
+            t_ready = self._take_stance(cond)
+            # every sample of the countdown span is judged, from the samples: at a fast
+            # simulated speed a short touch-down can fall between two polls
+            left = lambda b: self._first_out_of_stance(b, cond)
+            if self._wait_board_s(cond.countdown_s, lambda s: f"{label}: {s}", abort_if=left,
+                                  t0_s=t_ready):
+                return t_ready
+            self.ui.message("stance lost during the countdown: again", "warn")
 
     def _begin_recording(self, cond, index, practice, seed=None):
         stats0 = self.link.stats.as_dict()
@@ -710,6 +724,9 @@ class Runner:
             self.result.screening = res
             summary.update(res.summary)
             flags = res.flags
+        from rig.session.chain_results import session_summary
+
+        summary.update(session_summary(self.p, self.result.trials))     # chain tests ({} if none)
         self.store.set_session_result(self.sid, summary, flags)
         self.store.set_session_status(self.sid, "complete")
 

@@ -40,6 +40,7 @@ from scipy import signal
 
 from rig.engine import stance as stance_marks
 from rig.sim.board import _float_opt
+from rig.sim import movements
 from rig.sim.calibration_scene import distribute
 
 G_M_S2 = 9.80665
@@ -69,6 +70,7 @@ OPTION_NAMES = {
     "replay": "path of a COP recording (CSV t_s,cop_x_mm,cop_y_mm[,fz_n] or Posture Data Set grf) "
               "played from on_s, net force and COP turned into four cell loads",
     "loop": "1 = replay the recording again and again (default: step off at its end)",
+    **movements.OPTION_NAMES,       # the chain tests' movements (rig.sim.movements)
 }
 SCENE_OPTIONS_HELP = "\n".join(f"{k:<11} {v}" for k, v in OPTION_NAMES.items())
 
@@ -184,7 +186,7 @@ def parse_script(text: str) -> list[tuple[str, str, str, bool, float]]:
         if len(head) == 1 and head[0] in ("hop_left", "hop_right"):
             out.append(("single_" + head[0][4:], "open", "firm", True, seconds))
             continue
-        if not 1 <= len(head) <= 3 or head[0] not in stance_marks.STANCES:
+        if not 1 <= len(head) <= 3 or (head[0] not in stance_marks.STANCES and not movements.is_movement(head[0])):
             raise ValueError(f"sim://: script item {item!r}; expected STANCE:EYES[:SURFACE]:SECONDS "
                              f"(stance one of {', '.join(stance_marks.STANCES)}) or hop_left/hop_right:SECONDS")
         eyes = head[1] if len(head) > 1 else "open"
@@ -386,6 +388,8 @@ class PersonSource:
         return "cai" if self.p.unstable and seg.side == self.p.injured else "healthy"
 
     def _segment(self, i: int, seg: Segment, t_abs: np.ndarray):
+        if movements.is_movement(seg.stance):       # squat, lunge, lean, sit-to-stand
+            return movements.segment_force_cop(self, i, seg, t_abs, movements.sway_for(self, i, seg))
         tt = t_abs - seg.start_s
         bw = self.p.mass_kg * G_M_S2
         marks = stance_marks.feet("tandem" if seg.stance == "tandem" else "bipedal")
@@ -605,6 +609,7 @@ def build_scene(opts: dict[str, list[str]], rng: np.random.Generator, positions_
     want_person = _choice(opts, "person", ("0", "1"), "0" if "replay" in opts else "1") == "1"
     if want_person:
         sources.append(PersonSource(person, _timetable(opts, rng, person), seed))
+        sources[-1].movement = movements.Options(opts)
     elif "script" in opts or "events" in opts:
         raise ValueError("sim://: script= and events= need a person on the board (person=1)")
     scene = Scene(positions_mm, loads, sources)

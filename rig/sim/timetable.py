@@ -27,7 +27,11 @@ def sim_script_for(protocol, spares_per_single: int = 2) -> str:
         nxt = conds[i + 1] if i + 1 < len(conds) else None
         if c.side and (nxt is None or nxt.stance != c.stance):
             n += spares_per_single
-        if c.kind == "landing":
+        if c.kind in _MOVEMENT_SCRIPT:
+            kind = _MOVEMENT_SCRIPT[c.kind] + (f"_{c.side}" if c.kind == "lunge" else "")
+            on = _move_s(protocol, c) + c.trial_duration_s + 4.5
+            items += [f"{kind}:open:firm:{on:.1f}"] * (n if c.side else n + 1)   # a spare
+        elif c.kind == "landing":
             items += [f"hop_{c.side}:{c.lead_in_s + c.trial_duration_s + 3.0:g}"] * n
         else:
             # stepping on and lifting the foot, holding it, countdown, lead-in, trial, and slack for
@@ -35,6 +39,34 @@ def sim_script_for(protocol, spares_per_single: int = 2) -> str:
             on = 1.6 + SETTLE_S + 0.8 + c.countdown_s + c.lead_in_s + c.trial_duration_s + 4.5
             items += [f"{c.stance}:{c.eyes}:{c.surface}:{on:.1f}"] * n
     return ",".join(items)
+
+
+_MOVEMENT_SCRIPT = {"squat": "squat", "lunge": "lunge", "lean": "los", "sit_to_stand": "sts"}
+
+
+def _move_s(protocol, c) -> float:
+    """Seconds after stepping on when the simulated athlete starts the movement of condition
+    ``c``: when the runner's stance check holds, its settling time, the countdown and the
+    lead-in, then the first cue (limits of stability) or half a second."""
+    from rig.sim.movements import ready_after_step_on_s
+
+    ready = ready_after_step_on_s(_MOVEMENT_SCRIPT[c.kind] + ("_" + (c.side or "") if c.kind == "lunge" else ""))
+    # limits of stability: the first cue; a squat: 1.5 s of quiet stance first (the AP reference)
+    extra = protocol.chain.get("cue_delay_s", 1.0) if c.kind == "lean" else 1.5 if c.kind == "squat" else 0.5
+    return ready + SETTLE_S + c.countdown_s + c.lead_in_s + extra
+
+
+def movement_options(protocol) -> dict[str, str]:
+    """``sim://`` options that time the simulated athlete's movements to ``protocol``."""
+    c = next((c for c in protocol.conditions if c.kind in _MOVEMENT_SCRIPT), None)
+    if c is None:
+        return {}
+    out = {"move_s": f"{_move_s(protocol, c):.3f}"}
+    if c.kind == "lean":
+        out["los_target_s"] = f"{protocol.chain.get('target_s', 8.0):g}"
+    if c.kind in ("squat", "sit_to_stand"):
+        out["squat_reps" if c.kind == "squat" else "sts_reps"] = str(protocol.chain.get("repetitions", 5))
+    return out
 
 
 def sim_url_for(url: str, protocol) -> str:
@@ -48,4 +80,6 @@ def sim_url_for(url: str, protocol) -> str:
     rest = max(c.rest_s for c in protocol.conditions) + 1.5
     q.setdefault("rest_s", [f"{rest:g}"])
     q["script"] = [sim_script_for(protocol)]
+    for k, v in movement_options(protocol).items():
+        q.setdefault(k, [v])
     return "sim://?" + urlencode({k: v[-1] for k, v in q.items()}, safe=":,@/")
