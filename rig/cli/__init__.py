@@ -72,7 +72,12 @@ def cli():
 
 
 def main(argv=None):
-    """Entry point: run the CLI, turning user errors into one line and an exit code."""
+    """Entry point: run the CLI, turning user errors into one line and an exit code.
+
+    Ctrl-C and SIGTERM end every command the same way: one line, exit code 130."""
+    from rig.session.interrupts import install_terminate_as_interrupt
+
+    install_terminate_as_interrupt()
     try:
         cli.main(args=argv, prog_name="rig", standalone_mode=False)
     except RigError as e:

@@ -86,9 +86,27 @@ def _entries(protocol, given: dict, interactive: bool):
 
 def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, foot_length_mm,
                 foot_width_mm, live: bool, snapshot, data_dir, calibration_path, interactive,
-                max_repeats: int, meta: dict | None = None):
+                max_repeats: int, meta: dict | None = None, resume: dict | None = None):
+    """One session on the board. Ctrl-C, SIGTERM or closing the live view stop it cleanly at the
+    next poll (rig.session.interrupts): the trial being recorded is kept as incomplete, the
+    session as incomplete and resumable (``rig run --resume SESSION``), exit code 130.
+
+    ``resume``: ``{"sid": ..., "trials": [TrialResult, ...]}`` to continue an incomplete session.
+    """
+    from rig.session import interrupts
+
+    with interrupts.deferred():
+        return _run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
+                            foot_width_mm=foot_width_mm, live=live, snapshot=snapshot, data_dir=data_dir,
+                            calibration_path=calibration_path, interactive=interactive,
+                            max_repeats=max_repeats, meta=meta, resume=resume)
+
+
+def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, foot_width_mm, live, snapshot,
+                 data_dir, calibration_path, interactive, max_repeats, meta, resume):
     from rig.board.link import open_board
     from rig.calibration import calibration_for
+    from rig.session import interrupts
     from rig.session.runner import Runner, Stopped
     from rig.store import Store
 
@@ -96,36 +114,49 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
         from rig.sim.timetable import sim_url_for  # the simulated athlete follows the protocol
 
         port = sim_url_for(port, protocol)
+    meta = dict(meta or {})
+    meta.setdefault("foot_length_mm", foot_length_mm)
+    meta.setdefault("foot_width_mm", foot_width_mm)
     store = Store.open(data_dir)
     ui = None
+    runner = None
+
+    def kept(sid) -> str:
+        return (f"what was recorded is kept in session {sid} ({store.root}); "
+                f"continue it with: rig run --resume {sid}")
+
     try:
         with open_board(port) as link:
             protocol.check_rate(link.hello.rate_hz)
             cal, warnings = calibration_for(link.hello, calibration_path, blob=link.read_calibration_blob())
             for w in warnings:
                 click.echo(f"Warning: {w}", err=True)
+            if interrupts.pending():
+                raise interrupts.Interrupted(f"{interrupts.pending()}: nothing was recorded")
             ui = _make_ui(live, snapshot)
             runner = Runner(protocol, link, cal, store, ui, athlete=athlete, entries=entries,
                             mass_kg=mass_kg, foot_length_mm=foot_length_mm, foot_width_mm=foot_width_mm,
                             interactive=interactive, max_repeats=max_repeats, snapshot=snapshot,
-                            port=link.url, meta=meta)
+                            port=link.url, meta=meta, resume_sid=(resume or {}).get("sid"),
+                            prior_trials=(resume or {}).get("trials", ()))
             try:
                 result = runner.run()
-            except KeyboardInterrupt:
-                raise RigError(f"stopped by the operator (Ctrl-C): what was recorded is kept in session "
-                               f"{runner.sid} ({store.root})") from None
+            except KeyboardInterrupt:       # a prompt interrupted (rig.session.interrupts.prompting)
+                raise interrupts.Interrupted(f"stopped by the operator (Ctrl-C): {kept(runner.sid)}") from None
             except Stopped as e:
-                raise RigError(f"{e}: what was recorded is kept in session {runner.sid} ({store.root})") from None
+                raise interrupts.Interrupted(f"{e}: {kept(runner.sid)}") from None
             except RigError as e:
                 if runner.sid:
-                    raise type(e)(f"{e}; what was recorded is kept in session {runner.sid} "
-                                  f"({store.root})") from None
+                    raise type(e)(f"{e}; {kept(runner.sid)}") from None
                 raise
         if ui is not None:
             ui.close()
+            ui = None
         print_results(protocol, result, store)
         return result
     finally:
+        if ui is not None:
+            ui.close()           # Qt objects closed in order, never left to the garbage collector
         store.close()
 
 
@@ -195,7 +226,9 @@ def _common_options(f):
 
 
 @click.command()
-@click.argument("protocol_name", metavar="PROTOCOL")
+@click.argument("protocol_name", metavar="PROTOCOL", required=False)
+@click.option("--resume", "resume_ref", metavar="SESSION", default=None,
+              help="Continue an incomplete session (stopped by Ctrl-C, a lost board...): runs its missing trials.")
 @port_option
 @click.option("--athlete", "-a", default=None, help="Athlete code (chosen by the clinic; no names needed).")
 @click.option("--cait-left", type=click.IntRange(0, 30), default=None, help="Cumberland Ankle Instability Tool total, left (0-30).")
@@ -213,7 +246,7 @@ def _common_options(f):
 @click.option("--max-repeats", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Repeats of invalid trials per condition.")
 @_common_options
-def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
+def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
         lunge_right_cm, side, short, calibration_path, yes, max_repeats, mass_kg, foot_length_mm,
         foot_width_mm, no_live, snapshot, data_dir):
     """Run PROTOCOL (a name in protocols/, e.g. cai-screen, or a .toml path) with an athlete.
@@ -231,6 +264,12 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
     """
     from rig.session.protocols import load_protocol
 
+    if resume_ref is not None:
+        return _resume(resume_ref, protocol_name, port=port, athlete=athlete, yes=yes, no_live=no_live,
+                       snapshot=snapshot, data_dir=data_dir, calibration_path=calibration_path,
+                       max_repeats=max_repeats)
+    if protocol_name is None:
+        raise RigError("give a PROTOCOL (e.g. rig run cai-screen), or --resume SESSION")
     protocol = load_protocol(protocol_name)
     if side:
         protocol = protocol.with_side(side)
@@ -248,6 +287,60 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
     run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
                 calibration_path=calibration_path, interactive=interactive, max_repeats=max_repeats)
+
+
+def _resume(ref, protocol_name, *, port, athlete, yes, no_live, snapshot, data_dir, calibration_path,
+            max_repeats):
+    """``rig run --resume SESSION``: the session's own protocol, athlete, entries and body mass;
+    only the trials still missing are run, numbered after those recorded."""
+    from rig.session.runner import TrialResult
+    from rig.session.screening import ClinicalEntries
+    from rig.store import Store
+
+    with Store.open(data_dir) as store:
+        s = store.session(ref)
+    sid = s["id"]
+    if s["status"] == "complete":
+        raise RigError(f"session {sid} is complete: nothing to resume")
+    protocol = _stored_protocol(s)
+    if protocol_name is not None and protocol_name not in (protocol.name, protocol.path):
+        raise RigError(f"session {sid} ran protocol {protocol.name}, not {protocol_name}")
+    if athlete is not None and athlete != s["athlete"]:
+        raise RigError(f"session {sid} is athlete {s['athlete']}'s, not {athlete}'s")
+    meta = s["meta"]
+    trials = [TrialResult((t["condition"] or {}).get("name", ""), t["index"], t["practice"], t["status"],
+                          t["reasons"], t["measures"], t["id"]) for t in s["trials"]]
+    entries = ClinicalEntries(**{k: v for k, v in (meta.get("clinical_entries") or {}).items()
+                                 if k in ClinicalEntries.__dataclass_fields__})
+    click.echo(f"Resuming session {sid} ({protocol.title}, athlete {s['athlete']}): "
+               f"{sum(t.status == 'valid' and not t.practice for t in trials)} valid trial(s) recorded.")
+    interactive = sys.stdin.isatty() and not yes
+    return run_session(protocol, port, s["athlete"], entries, mass_kg=meta.get("body_mass_entered_kg"),
+                       foot_length_mm=meta.get("foot_length_mm", 250.0),
+                       foot_width_mm=meta.get("foot_width_mm", 95.0), live=not no_live, snapshot=snapshot,
+                       data_dir=data_dir, calibration_path=calibration_path, interactive=interactive,
+                       max_repeats=max_repeats, meta=meta, resume={"sid": sid, "trials": trials})
+
+
+def _stored_protocol(s: dict):
+    """The protocol a stored session ran, from its file if unchanged (same SHA-256)."""
+    from pathlib import Path
+
+    from rig.session.protocols import load_protocol
+
+    pd = s["protocol"] or {}
+    params = pd.get("params") or {}
+    path = params.get("path")
+    try:
+        p = load_protocol(path) if path and Path(path).exists() else load_protocol(pd.get("name", ""))
+    except RigError as e:
+        raise RigError(f"cannot resume session {s['id']}: {e}") from None
+    if pd.get("sha256") and p.sha256 != pd["sha256"]:
+        raise RigError(f"cannot resume session {s['id']}: protocol {p.name} changed since it was recorded "
+                       f"({p.path} has another SHA-256)")
+    if params.get("side"):
+        p = p.with_side(params["side"])
+    return p.for_demo() if params.get("demo") else p
 
 
 @click.command()

@@ -45,7 +45,9 @@ BUFFER_S = 12.0            # rolling buffer for detection and the live view
 
 
 class Stopped(RigError):
-    """The operator stopped the session (Ctrl-C or closed the window)."""
+    """The operator stopped the session (Ctrl-C, SIGTERM or closed the window)."""
+
+    exit_code = 130     # rig.session.interrupts.EXIT_INTERRUPTED, the same for every command
 
 
 @dataclass
@@ -160,7 +162,8 @@ class Runner:
     def __init__(self, protocol, link, calibration, store, ui, *, athlete: str, entries=None,
                  mass_kg: float | None = None, foot_length_mm: float = stance_marks.FOOT_LENGTH_MM,
                  foot_width_mm: float = stance_marks.FOOT_WIDTH_MM, interactive: bool = False,
-                 max_repeats: int = 2, snapshot=None, port: str = "", meta: dict | None = None):
+                 max_repeats: int = 2, snapshot=None, port: str = "", meta: dict | None = None,
+                 resume_sid: str | None = None, prior_trials=()):
         self.p = protocol
         self.link = link
         self.store = store
@@ -180,6 +183,9 @@ class Runner:
         self.sid: str | None = None
         self.result: SessionResult | None = None
         self._rec = None
+        # resuming an incomplete session (``rig run --resume``): its id and the trials it has
+        self.resume_sid = resume_sid
+        self.prior_trials = list(prior_trials)
 
     # -- the loop ------------------------------------------------------------------------------
     def _tick(self) -> Samples:
@@ -189,8 +195,9 @@ class Runner:
         if self._rec is not None and len(batch):
             self._rec.append(batch)
         self.link.check()
-        if self.ui.closed:
-            raise Stopped("the live view was closed")
+        why = self.ui.stop_reason()      # Ctrl-C, SIGTERM, window closed: a flag (rig.session.interrupts)
+        if why:
+            raise Stopped(why)
         self.ui.process_events()
         time.sleep(max(0.0, POLL_S - (time.monotonic() - wall)))
         return new
@@ -506,11 +513,15 @@ class Runner:
             meta["clinical_entries"] = self.entries.as_dict()
         if self.mass_kg:
             meta["body_mass_entered_kg"] = self.mass_kg
-        self.sid = self.store.new_session(
-            self.athlete, self.p.as_dict(),
-            {"board_id": h.board_id_hex, "firmware": h.firmware_str, "rate_hz": h.rate_hz, "port": self.port},
-            self.calibration, meta)
-        self.result = SessionResult(self.sid)
+        if self.resume_sid:
+            self.sid = self.resume_sid
+            self.store.set_session_status(self.sid, "open")
+        else:
+            self.sid = self.store.new_session(
+                self.athlete, self.p.as_dict(),
+                {"board_id": h.board_id_hex, "firmware": h.firmware_str, "rate_hz": h.rate_hz, "port": self.port},
+                self.calibration, meta)
+        self.result = SessionResult(self.sid, trials=list(self.prior_trials))
         try:
             self._run_conditions()
         except (KeyboardInterrupt, Stopped, DisconnectError, RigError) as e:
@@ -534,15 +545,16 @@ class Runner:
         self.zero(first=True)
         first = True
         for cond in self.p.conditions:
-            valid = 0
-            repeats = 0
-            plan = [(True, i + 1) for i in range(cond.practice_trials)]
+            before = [t for t in self.prior_trials if t.condition == cond.name]     # resumed session
+            valid = sum(t.status == "valid" and not t.practice for t in before)
+            repeats = sum(t.status == "invalid" and not t.practice for t in before)
+            plan = [] if before else [(True, i + 1) for i in range(cond.practice_trials)]
             for prac, i in plan:
                 if not first:
                     self._rest(cond)
                 first = False
                 self.result.trials.append(self.run_trial(cond, i, True))
-            index = 1
+            index = 1 + max((t.index for t in before if not t.practice), default=0)
             while valid < cond.trials:
                 if not first:
                     self._rest(cond)

@@ -80,6 +80,14 @@ class HeadlessUI:
     def process_events(self) -> None:
         pass
 
+    def stop_reason(self) -> str | None:
+        """Why the session must stop now (Ctrl-C, SIGTERM, window closed), or None.
+
+        Checked by the runner at every poll; see rig.session.interrupts."""
+        from rig.session import interrupts
+
+        return interrupts.pending()
+
     def trial_done(self, res, cond) -> None:
         what = "practice" if res.practice else f"trial {res.index}"
         if res.status == "valid":
@@ -94,7 +102,10 @@ class HeadlessUI:
 
     def ask_repeat(self, res, cond, interactive: bool) -> bool:
         if interactive:
-            return click.confirm("  Repeat this trial?", default=True)
+            from rig.session import interrupts
+
+            with interrupts.prompting():
+                return click.confirm("  Repeat this trial?", default=True)
         self._print("  the trial will be repeated")
         return True
 
@@ -119,6 +130,11 @@ class LiveUI(HeadlessUI):
     @property
     def closed(self) -> bool:
         return self.view.is_closed
+
+    def stop_reason(self) -> str | None:
+        if self.view.is_closed:
+            return "stopped by the operator (live view closed)"
+        return super().stop_reason()
 
     def set_trial(self, label, feet, duration_s) -> None:
         super().set_trial(label, feet, duration_s)
