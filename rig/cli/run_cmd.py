@@ -9,10 +9,13 @@ import sys
 import click
 import numpy as np
 
-from rig.cli.options import data_dir_option, port_option
+from rig.cli.options import DecimalRange, data_dir_option, force_option, port_option
 from rig.errors import RigError
 
 SIDE_CHOICE = click.Choice(["left", "right", "both", "none"])
+CAIT = DecimalRange(0, 30, integer=True)
+LUNGE = DecimalRange(0, 30, "cm")
+MASS = DecimalRange(20, 250, "kg")
 DEMO_SPEED = 6.0
 DEMO_ENTRIES = {"cait_left": 17, "cait_right": 28, "sprain_history": "left", "giving_way": "left",
                 "lunge_left_cm": 8.5, "lunge_right_cm": 11.0}
@@ -66,27 +69,56 @@ def _entries(protocol, given: dict, interactive: bool):
 
     vals = dict(given)
     if protocol.screening is not None and interactive:
-        prompts = (("cait_left", "CAIT total, left ankle (0-30, empty if not done)", click.IntRange(0, 30)),
-                   ("cait_right", "CAIT total, right ankle (0-30, empty if not done)", click.IntRange(0, 30)),
+        prompts = (("cait_left", "CAIT total, left ankle (0-30, empty if not done)", CAIT),
+                   ("cait_right", "CAIT total, right ankle (0-30, empty if not done)", CAIT),
                    ("sprain_history", "Ankle sprain history (left/right/both/none)", SIDE_CHOICE),
                    ("giving_way", "Episodes of giving way, 2 or more (left/right/both/none)", SIDE_CHOICE),
-                   ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", float),
-                   ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", float))
+                   ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", LUNGE),
+                   ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", LUNGE))
         for key, text, typ in prompts:
-            while vals.get(key) is None:
-                v = click.prompt(text, default="", show_default=False, type=click.STRING).strip()
-                if v == "":
-                    break                       # not done: the screen says it is missing
-                try:
-                    vals[key] = click.types.convert_type(typ)(v)
-                except click.BadParameter as e:
-                    click.echo(f"  {e.format_message()}; try again (empty: not done)")
+            if vals.get(key) is None:
+                vals[key] = ask(text, typ, required=False)
     return ClinicalEntries(**{k: v for k, v in vals.items() if v is not None})
+
+
+def ask(text: str, typ, required: bool = True):
+    """One entry, checked as it is typed and asked again until it is valid (empty: None when
+    not ``required``). ``typ`` is a click type (DecimalRange accepts a decimal comma)."""
+    while True:
+        v = click.prompt(text, default="", show_default=False, type=click.STRING).strip()
+        if v == "":
+            if not required:
+                return None                 # not done: the screen says it is missing
+            click.echo("  needed; try again")
+            continue
+        try:
+            return click.types.convert_type(typ)(v)
+        except click.BadParameter as e:
+            click.echo(f"  {e.message}; try again" + ("" if required else " (empty: not done)"))
+
+
+def ask_athlete_code() -> str:
+    """The athlete code, checked as typed (any letters, digits, '.', '_' or '-')."""
+    from rig.store.core import check_code
+
+    while True:
+        v = click.prompt("Athlete code", default="", show_default=False, type=click.STRING).strip()
+        try:
+            return check_code(v)
+        except RigError as e:
+            click.echo(f"  {e}; try again")
+
+
+def check_athlete_code(code: str) -> str:
+    from rig.store.core import check_code
+
+    return check_code(code)
 
 
 def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, foot_length_mm,
                 foot_width_mm, live: bool, snapshot, data_dir, calibration_path, interactive,
-                max_repeats: int, meta: dict | None = None, resume: dict | None = None):
+                max_repeats: int, meta: dict | None = None, resume: dict | None = None,
+                force: bool = False):
     """One session on the board. Ctrl-C, SIGTERM or closing the live view stop it cleanly at the
     next poll (rig.session.interrupts): the trial being recorded is kept as incomplete, the
     session as incomplete and resumable (``rig run --resume SESSION``), exit code 130.
@@ -99,11 +131,11 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
         return _run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                             foot_width_mm=foot_width_mm, live=live, snapshot=snapshot, data_dir=data_dir,
                             calibration_path=calibration_path, interactive=interactive,
-                            max_repeats=max_repeats, meta=meta, resume=resume)
+                            max_repeats=max_repeats, meta=meta, resume=resume, force=force)
 
 
 def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, foot_width_mm, live, snapshot,
-                 data_dir, calibration_path, interactive, max_repeats, meta, resume):
+                 data_dir, calibration_path, interactive, max_repeats, meta, resume, force):
     from rig.board.link import open_board
     from rig.calibration import calibration_for
     from rig.session import interrupts
@@ -128,7 +160,8 @@ def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, f
     try:
         with open_board(port) as link:
             protocol.check_rate(link.hello.rate_hz)
-            cal, warnings = calibration_for(link.hello, calibration_path, blob=link.read_calibration_blob())
+            cal, warnings = calibration_for(link.hello, calibration_path, force=force,
+                                            blob=link.read_calibration_blob())
             for w in warnings:
                 click.echo(f"Warning: {w}", err=True)
             if interrupts.pending():
@@ -209,11 +242,12 @@ def print_results(protocol, result, store) -> None:
 
 def _common_options(f):
     opts = [
-        click.option("--mass-kg", type=click.FloatRange(20, 250), default=None,
-                     help="Body mass (kg). Default: weighed on the board at the first stance."),
-        click.option("--foot-length-mm", type=click.FloatRange(150, 350), default=250.0, show_default=True,
+        click.option("--mass-kg", type=MASS, default=None,
+                     help="Body mass (kg). Default: weighed on the board at the first stance "
+                          "(landing protocols need it given)."),
+        click.option("--foot-length-mm", type=DecimalRange(150, 350, "mm"), default=250.0, show_default=True,
                      help="Foot length (heel to longest toe) for time-to-boundary."),
-        click.option("--foot-width-mm", type=click.FloatRange(50, 150), default=95.0, show_default=True,
+        click.option("--foot-width-mm", type=DecimalRange(50, 150, "mm"), default=95.0, show_default=True,
                      help="Forefoot width for time-to-boundary."),
         click.option("--no-live", is_flag=True, help="No live view: text and progress bar only."),
         click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
@@ -231,12 +265,12 @@ def _common_options(f):
               help="Continue an incomplete session (stopped by Ctrl-C, a lost board...): runs its missing trials.")
 @port_option
 @click.option("--athlete", "-a", default=None, help="Athlete code (chosen by the clinic; no names needed).")
-@click.option("--cait-left", type=click.IntRange(0, 30), default=None, help="Cumberland Ankle Instability Tool total, left (0-30).")
-@click.option("--cait-right", type=click.IntRange(0, 30), default=None, help="CAIT total, right (0-30).")
+@click.option("--cait-left", type=CAIT, default=None, help="Cumberland Ankle Instability Tool total, left (0-30).")
+@click.option("--cait-right", type=CAIT, default=None, help="CAIT total, right (0-30).")
 @click.option("--sprain-history", type=SIDE_CHOICE, default=None, help="Which ankle(s) have been sprained.")
 @click.option("--giving-way", type=SIDE_CHOICE, default=None, help="Which ankle(s) give way (2 or more episodes).")
-@click.option("--lunge-left-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge (knee to wall), left, cm.")
-@click.option("--lunge-right-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge, right, cm.")
+@click.option("--lunge-left-cm", type=LUNGE, default=None, help="Weight-bearing lunge (knee to wall), left, cm.")
+@click.option("--lunge-right-cm", type=LUNGE, default=None, help="Weight-bearing lunge, right, cm.")
 @click.option("--side", type=click.Choice(["left", "right"]), default=None,
               help="Non-dominant foot for protocols that test one foot (BESS).")
 @click.option("--short", is_flag=True, help="The protocol's demo settings (shorter trials), stated in the results.")
@@ -245,9 +279,10 @@ def _common_options(f):
 @click.option("--yes", "-y", is_flag=True, help="No questions: invalid trials are repeated automatically.")
 @click.option("--max-repeats", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Repeats of invalid trials per condition.")
+@force_option
 @_common_options
 def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
-        lunge_right_cm, side, short, calibration_path, yes, max_repeats, mass_kg, foot_length_mm,
+        lunge_right_cm, side, short, calibration_path, yes, max_repeats, force, mass_kg, foot_length_mm,
         foot_width_mm, no_live, snapshot, data_dir):
     """Run PROTOCOL (a name in protocols/, e.g. cai-screen, or a .toml path) with an athlete.
 
@@ -267,7 +302,7 @@ def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_
     if resume_ref is not None:
         return _resume(resume_ref, protocol_name, port=port, athlete=athlete, yes=yes, no_live=no_live,
                        snapshot=snapshot, data_dir=data_dir, calibration_path=calibration_path,
-                       max_repeats=max_repeats)
+                       max_repeats=max_repeats, force=force)
     if protocol_name is None:
         raise RigError("give a PROTOCOL (e.g. rig run cai-screen), or --resume SESSION")
     protocol = load_protocol(protocol_name)
@@ -276,21 +311,30 @@ def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_
     if short:
         protocol = protocol.for_demo()
     interactive = sys.stdin.isatty() and not yes
+    # the athlete code first, checked as typed: a bad code must not cost the entries after it
     if athlete is None:
         if not interactive:
             raise RigError("--athlete is required (an athlete code, e.g. --athlete A7)")
-        athlete = click.prompt("Athlete code")
+        athlete = ask_athlete_code()
+    else:
+        athlete = check_athlete_code(athlete)
+    if mass_kg is None and any(c.kind == "landing" for c in protocol.conditions):
+        # before the board is zeroed and a session opened: no empty session left behind
+        if not interactive:
+            raise RigError(f"{protocol.name} needs the body mass for its landing measures: give --mass-kg")
+        mass_kg = ask("Body mass (kg)", MASS)
     entries = _entries(protocol, {"cait_left": cait_left, "cait_right": cait_right,
                                   "sprain_history": sprain_history, "giving_way": giving_way,
                                   "lunge_left_cm": lunge_left_cm, "lunge_right_cm": lunge_right_cm},
                        interactive)
     run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
-                calibration_path=calibration_path, interactive=interactive, max_repeats=max_repeats)
+                calibration_path=calibration_path, interactive=interactive, max_repeats=max_repeats,
+                force=force)
 
 
 def _resume(ref, protocol_name, *, port, athlete, yes, no_live, snapshot, data_dir, calibration_path,
-            max_repeats):
+            max_repeats, force=False):
     """``rig run --resume SESSION``: the session's own protocol, athlete, entries and body mass;
     only the trials still missing are run, numbered after those recorded."""
     from rig.session.runner import TrialResult
@@ -319,7 +363,7 @@ def _resume(ref, protocol_name, *, port, athlete, yes, no_live, snapshot, data_d
                        foot_length_mm=meta.get("foot_length_mm", 250.0),
                        foot_width_mm=meta.get("foot_width_mm", 95.0), live=not no_live, snapshot=snapshot,
                        data_dir=data_dir, calibration_path=calibration_path, interactive=interactive,
-                       max_repeats=max_repeats, meta=meta, resume={"sid": sid, "trials": trials})
+                       max_repeats=max_repeats, meta=meta, resume={"sid": sid, "trials": trials}, force=force)
 
 
 def _stored_protocol(s: dict):

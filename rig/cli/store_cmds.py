@@ -77,7 +77,7 @@ def sessions(athlete, trials, data_dir):
             if trials:
                 for t in store.session(r["id"])["trials"]:
                     why = "; ".join(t["reasons"])
-                    click.echo(f"    {t['index']:>2}. {t['condition'].get('name', ''):28} {t['status']:10} "
+                    click.echo(f"    {t['number']:>2}. {t['condition'].get('name', ''):28} {t['status']:10} "
                                f"{t['n_frames']:>6} frames{' (practice)' if t['practice'] else ''}"
                                f"{'  ' + why if why else ''}")
     finally:

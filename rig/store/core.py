@@ -40,7 +40,7 @@ from rig.store.traces import read_trace, write_trace
 
 DB_NAME = "rig.sqlite3"
 SESSION_STATUSES = ("open", "complete", "incomplete")
-_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_CODE_RE = re.compile(r"^[^\W_][\w.\-]{0,39}$")     # any Unicode letter or digit ("Müller-2")
 
 
 class Store:
@@ -221,13 +221,15 @@ class Store:
         return out
 
     def _trials(self, sid: str) -> list[dict]:
-        rows = self._q("SELECT * FROM trials WHERE session = ? ORDER BY idx, started_utc, rowid", (sid,))
+        # recording order: ``number`` (1, 2, ...) is the one trial numbering of every listing,
+        # export (--trial N) and report; ``index`` stays the repeat count within its condition
+        rows = self._q("SELECT * FROM trials WHERE session = ? ORDER BY started_utc, rowid", (sid,))
         ms: dict[str, dict] = {}
         for m in self._q("SELECT m.trial, m.name, m.value FROM measures m JOIN trials t ON t.id = m.trial"
                          " WHERE t.session = ? ORDER BY m.rowid", (sid,)):
             ms.setdefault(m["trial"], {})[m["name"]] = math.nan if m["value"] is None else m["value"]
         return [{
-            "id": t["id"], "session": sid, "index": t["idx"], "practice": bool(t["practice"]),
+            "id": t["id"], "session": sid, "number": n, "index": t["idx"], "practice": bool(t["practice"]),
             "condition": json.loads(t["condition_json"]), "condition_key": t["condition_key"],
             "side": t["side"], "status": t["status"], "reasons": json.loads(t["reasons_json"]),
             "stats": json.loads(t["stats_json"]),
@@ -236,7 +238,7 @@ class Store:
             "n_frames": t["n_frames"], "started_utc": t["started_utc"],
             "finished_utc": t["finished_utc"], "recovered": bool(t["recovered"]),
             "trace_path": t["trace_path"],
-        } for t in rows]
+        } for n, t in enumerate(rows, 1)]
 
     # -- trials ------------------------------------------------------------------------------
     def begin_trial(self, sid: str, condition: dict, index: int, practice: bool = False,
@@ -509,8 +511,8 @@ def measure_label(name: str) -> str:
 def check_code(code) -> str:
     code = str(code or "").strip()
     if not _CODE_RE.match(code):
-        raise RigError(f"athlete code {code!r}: use 1-40 letters, digits, '.', '_' or '-' "
-                       "(a code chosen by the clinician, not a name)")
+        raise RigError(f"athlete code {code!r}: use 1 to 40 letters, digits, '.', '_' or '-', starting with "
+                       "a letter or digit (a code chosen by the clinician)")
     return code
 
 
