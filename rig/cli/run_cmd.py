@@ -26,6 +26,8 @@ KEY_ROWS = (  # measure, label, decimals
     ("sd_ap_mm", "COP AP SD (mm)", 1),
     ("mean_velocity_mm_s", "Mean velocity (mm/s)", 1),
     ("ellipse95_area_mm2", "95 % ellipse area (mm2)", 0),
+    ("path_length_mm", "Path length (mm)", 0),
+    ("mean_frequency_hz", "Mean frequency (Hz)", 2),
     ("ml_percent_foot_width_used", "ML % of foot width used", 0),
     ("touchdowns", "Touch-downs (count)", 1),
     ("time_to_stabilization_vertical_s", "Time to stabilisation, vertical (s)", 2),
@@ -186,11 +188,25 @@ def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, f
             ui.close()
             ui = None
         print_results(protocol, result, store)
+        if protocol.validity.error_candidates:
+            _bess_after_run(store, result.session_id, interactive)
         return result
     finally:
         if ui is not None:
             ui.close()           # Qt objects closed in order, never left to the garbage collector
         store.close()
+
+
+def _bess_after_run(store, sid, interactive) -> None:
+    """BESS: the clinician confirms the board's error candidates now (or later: rig score)."""
+    from rig.cli.score_cmd import print_bess, score_session
+    from rig.session import interrupts
+
+    if not interactive:
+        click.echo(f"\nBESS: confirm the errors with: rig score {sid}")
+        return
+    with interrupts.prompting():
+        print_bess(score_session(store, sid, {}, interactive=True))
 
 
 def print_results(protocol, result, store) -> None:
@@ -213,7 +229,7 @@ def print_results(protocol, result, store) -> None:
         if cols == ["left", "right"]:
             hdr += f"{'asym %':>9s}"
         click.echo(hdr)
-        for key, label, d in KEY_ROWS:
+        for key, label, d in measure_rows(protocol):
             vals = [sides[c].get(key) for c in cols]
             if all(v is None or not np.isfinite(v) for v in vals):
                 continue
@@ -228,6 +244,7 @@ def print_results(protocol, result, store) -> None:
             click.echo(line)
         n = {c: int(sides[c].get("valid_trials", 0)) for c in cols}
         click.echo("    valid trials: " + ", ".join(f"{c} {v}" for c, v in n.items()))
+    _print_romberg(protocol, means)
     bad = [t for t in result.trials if t.status != "valid" and not t.practice]
     if bad:
         click.echo(f"\n  {len(bad)} trial(s) invalid and repeated or dropped (kept in the session with reasons).")
@@ -238,6 +255,37 @@ def print_results(protocol, result, store) -> None:
     click.echo("")
     click.echo(f"Session saved: {result.session_id}  (data directory: {store.root})")
     click.echo(f"Report: rig report {result.session_id} --out report.html")
+
+
+def measure_rows(protocol):
+    """(measure, label with unit, decimals) for the protocol's own ``measures`` list."""
+    from rig.store.core import measure_label, measure_unit
+
+    known = {k: (lbl, d) for k, lbl, d in KEY_ROWS}
+    names = list(getattr(protocol, "measures", ()) or [k for k, _, _ in KEY_ROWS])
+    out = []
+    for k in names:
+        lbl, d = known.get(k, (None, 2))
+        if lbl is None:
+            unit = measure_unit(k).replace("^2", "2")
+            lbl = measure_label(k) + (f" ({unit})" if unit and unit != "1" else "")
+        out.append((k, lbl, d))
+    return out
+
+
+def _print_romberg(protocol, means) -> None:
+    from rig.session.scores import ROMBERG_REFERENCE, romberg_quotients
+    from rig.store.core import measure_label
+
+    rq = romberg_quotients(protocol.conditions, means, protocol.measures)
+    if not rq:
+        return
+    click.echo("\n  Romberg quotient (eyes closed / eyes open x 100 %)")
+    for r in rq:
+        q = f"{r['quotient_pct']:6.0f} %" if np.isfinite(r["quotient_pct"]) else "     -"
+        click.echo(f"    {measure_label(r['measure']):36s} {q}   (open {r['eyes_open_value']:.1f}, "
+                   f"closed {r['eyes_closed_value']:.1f}; {r['eyes_open']} vs {r['eyes_closed']})")
+    click.echo(f"    {ROMBERG_REFERENCE}")
 
 
 def _common_options(f):

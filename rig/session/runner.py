@@ -584,6 +584,9 @@ class Runner:
                    "body_mass_kg": round(self.mass_kg, 1) if self.mass_kg else None,
                    "trials": {"valid": sum(t.status == "valid" and not t.practice for t in self.result.trials),
                               "invalid": sum(t.status != "valid" and not t.practice for t in self.result.trials)}}
+        from rig.session.scores import protocol_summary
+
+        summary.update(protocol_summary(self.p, means))     # its measures list, Romberg quotients
         flags: list[dict] = []
         if self.p.screening is not None:
             from rig.session.screening import screen

@@ -155,6 +155,15 @@ class Store:
                       " WHERE id = ?", (_dumps(summary or {}), _dumps(list(flags or [])), status,
                                         utc_now(), sid))
 
+    def update_session_summary(self, sid: str, patch: dict) -> None:
+        """Merge ``patch`` into the session's summary (e.g. the clinician's BESS scores entered
+        after the run), leaving status and times as they are."""
+        sid = self.resolve_session(sid)
+        with self._tx() as c:
+            row = c.execute("SELECT summary_json FROM sessions WHERE id = ?", (sid,)).fetchone()
+            summary = json.loads(row["summary_json"]) if row["summary_json"] else {}
+            c.execute("UPDATE sessions SET summary_json = ? WHERE id = ?", (_dumps(summary | dict(patch)), sid))
+
     def set_session_status(self, sid: str, status: str) -> None:
         if status not in SESSION_STATUSES:
             raise ValueError(f"session status must be one of {SESSION_STATUSES}")
