@@ -149,7 +149,7 @@ class Protocol:
 
     def as_dict(self) -> dict:
         """What a session stores about its protocol."""
-        return {"name": self.name, "version": self.version, "sha256": self.sha256,
+        return {"name": self.name, "version": self.version, "title": self.title, "sha256": self.sha256,
                 "params": {"demo": self.demo, "demo_note": self.demo_note if self.demo else "",
                            "side": self.side, "min_rate_hz": self.min_rate_hz, "lowpass_hz": self.lowpass_hz,
                            "conditions": [dataclasses.asdict(c) for c in self.conditions],
