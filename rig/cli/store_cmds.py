@@ -91,8 +91,10 @@ def sessions(athlete, trials, data_dir):
                    "back to the first complete session.")
 @click.option("--measure", "-m", "measures", multiple=True, metavar="NAME",
               help=f"Measures to show (repeatable). Default: {', '.join(HISTORY_MEASURES)}.")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+              help="Also draw the progress plots (baseline and MDC band) to this PNG.")
 @data_dir_option
-def history(athlete, set_baseline, measures, data_dir):
+def history(athlete, set_baseline, measures, plot, data_dir):
     """An athlete's sessions and key measures per leg over time, against the baseline.
 
     The latest session is compared with the baseline: a change counts only beyond the
@@ -106,6 +108,10 @@ def history(athlete, set_baseline, measures, data_dir):
         if set_baseline:
             store.set_baseline(athlete, None if set_baseline == "auto" else set_baseline)
         click.echo(_history_text(store, athlete, measures or HISTORY_MEASURES))
+        if plot:
+            from rig.report.athlete import progress_png
+
+            click.echo(f"wrote {progress_png(store, athlete, plot, measures or HISTORY_MEASURES)}")
     finally:
         store.close()
 
@@ -200,13 +206,14 @@ def export(target, out, anonymize, trial, data_dir):
 
 
 @click.command()
-@click.argument("session", metavar="SESSION")
+@click.argument("session", metavar="SESSION|ATHLETE")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="report.html (self-contained) or report.pdf")
 @click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
 @data_dir_option
 def report(session, out, anonymize, data_dir):
-    """Write a report of a session (id or `latest`) for a physician: HTML or PDF."""
+    """Write a report for a physician, HTML or PDF: of a session (id or `latest`), or of an
+    athlete over time (an athlete code: progress plots against the baseline and MDC band)."""
     from rig.report import write_report
 
     store = _open(data_dir)

@@ -15,6 +15,8 @@ SUFFIXES = (".html", ".htm", ".pdf")
 
 
 def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
+    """A session's report (``ref`` a session id, prefix or ``latest``), or an athlete's report
+    over time (``ref`` an athlete code)."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in SUFFIXES:
@@ -25,8 +27,13 @@ def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
         raise RigError("reports need matplotlib: pip install 'balance-rig[report]'") from None
     from rig.report import content
 
-    session, blocks = content.build(store, ref, anonymize)
-    title = f"Balance report, athlete {session['athlete']}, session {session['id']}"
+    if ref != "latest" and not store.has_session(ref) and store.athlete(ref) is not None:
+        from rig.report import athlete          # an athlete code: the report over time
+
+        title, blocks = athlete.build(store, ref, anonymize)
+    else:
+        session, blocks = content.build(store, ref, anonymize)
+        title = f"Balance report, athlete {session['athlete']}, session {session['id']}"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp{suffix}")
     if suffix == ".pdf":

@@ -158,7 +158,7 @@ def progress_figure(series: list[dict], width_in: float = 7.0) -> Figure:
     value (dotted) and its MDC band (shaded: a change inside it is not a detectable change).
 
     ``series``: [{"title", "ylabel", "sides": {side: (dates, values)}, "baseline": {side: v},
-    "mdc": {side: half-width}}] with dates as matplotlib-ready datetimes."""
+    "mdc": {side: half-width}, "xlabels": [label of session 0, 1, ...]}] with x the session number."""
     n = max(len(series), 1)
     ncols = 2 if n > 1 else 1
     nrows = (n + ncols - 1) // ncols
@@ -178,6 +178,10 @@ def progress_figure(series: list[dict], width_in: float = 7.0) -> Figure:
         ax.set_title(s["title"], fontsize=8.5)
         ax.set_ylabel(s["ylabel"], fontsize=8)
         ax.tick_params(labelsize=7)
+        if s.get("xlabels"):
+            ax.set_xticks(range(len(s["xlabels"])), s["xlabels"])
+            ax.set_xlim(-0.3, len(s["xlabels"]) - 0.7)
+            ax.set_xlabel("session: date (UTC)", fontsize=7)
         for lbl in ax.get_xticklabels():
             lbl.set_rotation(30)
             lbl.set_ha("right")

@@ -78,3 +78,27 @@ def test_report_refuses_an_unknown_suffix_in_one_line(two_sessions, tmp_path):
     root, base, _ = two_sessions
     r = CliRunner().invoke(cli, ["report", base, "--out", str(tmp_path / "r.docx"), "--data-dir", str(root)])
     assert r.exit_code != 0 and ".html or .pdf" in str(r.exception)
+
+
+def test_athlete_report_over_time_and_history_plot(two_sessions, tmp_path):
+    root, base, later = two_sessions
+    pdf = tmp_path / "a17.pdf"
+    _report(root, "A17", pdf)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for needle in ("Balance over time: athlete A17", "Progress against the baseline", "Single leg, eyes closed",
+                   "minimal detectable change", base, later, "Latest session against the baseline"):
+        assert needle in text, needle
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "a")], check=True)
+    page = imread(next(tmp_path.glob("a-*.png")))[..., :3]
+
+    def coloured(img, rgb, tol=0.2):
+        return (np.abs(img - np.array(rgb) / 255.0).max(axis=2) < tol).sum()
+    # a line per leg (matplotlib blue, red) over the baseline's MDC band (the same colours, pale)
+    assert coloured(page, (31, 119, 180)) > 150 and coloured(page, (214, 39, 40)) > 150
+    pale = (np.abs(page - np.array([0.89, 0.93, 0.96])).max(axis=2) < 0.03).sum()
+    assert pale > 1000
+    png = tmp_path / "h.png"
+    r = CliRunner().invoke(cli, ["history", "A17", "--plot", str(png), "--data-dir", str(root)])
+    assert r.exit_code == 0, r.output
+    img = imread(png)[..., :3]
+    assert img.shape[0] > 300 and coloured(img, (31, 119, 180)) > 150
