@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("rig.cli.store_cmds", "export", "Export a session or athlete (.csv .json .c3d .zip)."),
     "report": ("rig.cli.store_cmds", "report", "Write an HTML or PDF report of a session."),
     "score": ("rig.cli.score_cmd", "score", "Confirm or edit the BESS errors of a session."),
+    "athletes": ("rig.cli.athletes_cmd", "athletes", "List or search athletes; record their details."),
 }
 
 
