@@ -24,8 +24,9 @@ G_M_S2 = 9.80665
 @click.option("--no-live", is_flag=True, help="Text only: total force and COP a few times per second.")
 @click.option("--calibration", "calibration_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Calibration file. Default: the board's own, else the nominal one (with a warning).")
+@click.option("--fullscreen", is_flag=True, help="The view full screen (Esc stops).")
 @force_option
-def live(port, seconds, snapshot, stance, no_live, calibration_path, force):
+def live(port, seconds, snapshot, stance, no_live, calibration_path, fullscreen, force):
     """Show the board live: COP over the foot marks, cell forces, total force.
 
     The board must be empty for the first half second (it is zeroed then). Time is board
@@ -43,7 +44,7 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path, force):
                                         blob=link.read_calibration_blob())
         for w in warnings:
             click.echo(f"Warning: {w}", err=True)
-        ui = _make_ui(not no_live, snapshot)
+        ui = _make_ui(not no_live, snapshot, fullscreen)
         feed = BoardFeed(link, cal)
         link.start()
         ui.set_trial("rig live: no protocol", None if stance == "none" else marks.feet(stance), None)
@@ -68,7 +69,7 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path, force):
                     if seconds is not None and feed.now_s - t0 >= seconds:
                         break
                 # Ctrl-C and SIGTERM set a flag (rig.session.interrupts): never raised inside Qt
-                if ui.closed or interrupts.pending():
+                if ui.closed or ui.stop_reason():
                     break
                 ui.process_events()
                 time.sleep(max(0.0, 1 / 30 - (time.monotonic() - wall)))

@@ -43,7 +43,7 @@ def _display_available() -> bool:
     return True
 
 
-def _make_ui(live: bool, snapshot):
+def _make_ui(live: bool, snapshot, fullscreen: bool = False):
     """The live view when wanted and possible (offscreen for snapshots), else text only."""
     from rig.session.ui import HeadlessUI, LiveUI
 
@@ -54,7 +54,7 @@ def _make_ui(live: bool, snapshot):
             from rig.gui.live import qt_available
 
             if qt_available():
-                return LiveUI()
+                return LiveUI(fullscreen=fullscreen and not snapshot)
         except ImportError:
             pass
         if snapshot:
@@ -120,7 +120,7 @@ def check_athlete_code(code: str) -> str:
 def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, foot_length_mm,
                 foot_width_mm, live: bool, snapshot, data_dir, calibration_path, interactive,
                 max_repeats: int, meta: dict | None = None, resume: dict | None = None,
-                force: bool = False):
+                force: bool = False, fullscreen: bool = False):
     """One session on the board. Ctrl-C, SIGTERM or closing the live view stop it cleanly at the
     next poll (rig.session.interrupts): the trial being recorded is kept as incomplete, the
     session as incomplete and resumable (``rig run --resume SESSION``), exit code 130.
@@ -133,11 +133,12 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
         return _run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                             foot_width_mm=foot_width_mm, live=live, snapshot=snapshot, data_dir=data_dir,
                             calibration_path=calibration_path, interactive=interactive,
-                            max_repeats=max_repeats, meta=meta, resume=resume, force=force)
+                            max_repeats=max_repeats, meta=meta, resume=resume, force=force,
+                            fullscreen=fullscreen)
 
 
 def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, foot_width_mm, live, snapshot,
-                 data_dir, calibration_path, interactive, max_repeats, meta, resume, force):
+                 data_dir, calibration_path, interactive, max_repeats, meta, resume, force, fullscreen=False):
     from rig.board.link import open_board
     from rig.calibration import calibration_for
     from rig.session import interrupts
@@ -168,7 +169,7 @@ def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, f
                 click.echo(f"Warning: {w}", err=True)
             if interrupts.pending():
                 raise interrupts.Interrupted(f"{interrupts.pending()}: nothing was recorded")
-            ui = _make_ui(live, snapshot)
+            ui = _make_ui(live, snapshot, fullscreen)
             runner = Runner(protocol, link, cal, store, ui, athlete=athlete, entries=entries,
                             mass_kg=mass_kg, foot_length_mm=foot_length_mm, foot_width_mm=foot_width_mm,
                             interactive=interactive, max_repeats=max_repeats, snapshot=snapshot,
@@ -298,6 +299,8 @@ def _common_options(f):
         click.option("--foot-width-mm", type=DecimalRange(50, 150, "mm"), default=95.0, show_default=True,
                      help="Forefoot width for time-to-boundary."),
         click.option("--no-live", is_flag=True, help="No live view: text and progress bar only."),
+        click.option("--fullscreen", is_flag=True,
+                     help="The live view full screen, for the athlete to read from the board (Esc stops, Space ends a rest)."),
         click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
                      help="Save the live view to this PNG at the end of each trial (works without a screen)."),
         data_dir_option,
@@ -331,7 +334,7 @@ def _common_options(f):
 @_common_options
 def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
         lunge_right_cm, side, short, calibration_path, yes, max_repeats, force, mass_kg, foot_length_mm,
-        foot_width_mm, no_live, snapshot, data_dir):
+        foot_width_mm, no_live, fullscreen, snapshot, data_dir):
     """Run PROTOCOL (a name in protocols/, e.g. cai-screen, or a .toml path) with an athlete.
 
     Zeroes the board, waits for the athlete to take the stance, counts down, records, checks
@@ -378,7 +381,7 @@ def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_
     run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
                 calibration_path=calibration_path, interactive=interactive, max_repeats=max_repeats,
-                force=force)
+                force=force, fullscreen=fullscreen)
 
 
 def _resume(ref, protocol_name, *, port, athlete, yes, no_live, snapshot, data_dir, calibration_path,
@@ -441,7 +444,7 @@ def _stored_protocol(s: dict):
               help="Board seconds per wall second (the board's timestamps stay true).")
 @click.option("--healthy", is_flag=True, help="A healthy athlete instead of an unstable left ankle.")
 @_common_options
-def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, snapshot, data_dir):
+def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, fullscreen, snapshot, data_dir):
     """The CAI screen on a simulated athlete with an unstable left ankle: no board, no questions.
 
     The athlete (seed 7 by default) steps on and off a simulated board, does the cai-screen
@@ -468,7 +471,7 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     run_session(protocol, port, f"DEMO-{seed}", entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
                 calibration_path=None, interactive=False, max_repeats=2,
-                meta={"demo": True, "simulated": port})
+                meta={"demo": True, "simulated": port}, fullscreen=fullscreen)
 
 
 def _demo_note(protocol) -> str:

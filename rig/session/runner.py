@@ -340,16 +340,15 @@ class Runner:
     def _take_stance(self, cond) -> None:
         instr = self._instruction(cond)
         self.ui.phase(instr)
-        warned = False
 
         def ready(buf):
-            nonlocal warned
-            if self._wrong_foot(buf, cond) and not warned:
-                self.ui.message(f"wrong foot: stand on the {cond.side} foot", "warn")
-                warned = True
+            # shown while the athlete is on the wrong foot, gone at the next frame once not
+            self.ui.status("wrong_foot", f"wrong foot: stand on the {cond.side} foot"
+                           if self._wrong_foot(buf, cond) else None)
             return self._ready_at(buf, cond) is not None
 
         self._wait(ready)
+        self.ui.status("wrong_foot", None)
         return self._ready_at(self.feed.buffer, cond)
 
     @staticmethod
@@ -572,8 +571,8 @@ class Runner:
 
     def _rest(self, cond) -> None:
         self.zero(first=False)
-        if cond.rest_s > 0:
-            self._wait_board_s(cond.rest_s, lambda s: f"Rest {s} s")
+        if cond.rest_s > 0:     # the clinician's "next" key (live view) ends the rest early
+            self._wait_board_s(cond.rest_s, lambda s: f"Rest {s} s", abort_if=lambda b: self.ui.take_key("next"))
 
     # -- results -------------------------------------------------------------------------------
     def _conclude(self) -> None:
