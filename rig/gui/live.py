@@ -131,8 +131,9 @@ class LiveView:
         self.old = self.plot.plot([], [], pen=pg.mkPen(OLD_RGB, width=1.5))
         self.tail = self.plot.plot([], [], pen=pg.mkPen(TRACE_RGB, width=4))
         self.ellipse = self.plot.plot([], [], pen=pg.mkPen(ELLIPSE_RGB, width=2, style=QtCore.Qt.PenStyle.DashLine))
-        self.dot = self.plot.plot([], [], pen=None, symbol="o", symbolSize=MIN_DOT_PX, symbolBrush=DOT_RGB,
-                                  symbolPen=pg.mkPen((255, 255, 255), width=2))
+        # a ring, not a disc: the recent trace stays visible inside it
+        self.dot = self.plot.plot([], [], pen=None, symbol="o", symbolSize=MIN_DOT_PX, symbolBrush=None,
+                                  symbolPen=pg.mkPen(DOT_RGB, width=5))
         layout.addWidget(self.plot, 3)
 
         side = QtWidgets.QVBoxLayout()

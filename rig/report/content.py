@@ -92,6 +92,9 @@ def _first_page(s: dict, shown: dict, frames: dict) -> list:
                             f"recorded is shown. Continue it with `rig run --resume {s['id']}`."))
     out.append(("h2", "Result"))
     out += _result(s, summary)
+    entries = {k: v for k, v in ((s.get("meta") or {}).get("clinical_entries") or {}).items() if v is not None}
+    if entries and not summary:      # an incomplete session keeps its entries (a complete one: in the detail)
+        out.append(("p", "Clinician's entries: " + "; ".join(f"{labels.key(k)} {_fmt(v)}" for k, v in entries.items())))
     out += _side_by_side(s, summary)
     panels = _overview_panels(s)
     if panels:
@@ -327,7 +330,8 @@ def _measures(s: dict) -> list:
         sides = [sd for sd in ("left", "right", "both") if sd in by_side] + \
                 [sd for sd in by_side if sd not in ("left", "right", "both")]
         label = next(iter(by_side.values()))["task_label"]
-        names = [m for m in KEY_MEASURES if any(m in by_side[sd]["measures"] for sd in sides)]
+        own = (s.get("summary") or {}).get("measures") if isinstance(s.get("summary"), dict) else None
+        names = [m for m in (own or KEY_MEASURES) if any(m in by_side[sd]["measures"] for sd in sides)]
         extra = [m for sd in sides for m in by_side[sd]["measures"]
                  if m not in names and m not in ("n_samples", "fs_hz", "duration_s", "cop_mean_ml_mm", "cop_mean_ap_mm")]
         cols = ["Measure", "Unit"] + [f"{sd.capitalize()} (n={by_side[sd]['n_valid']})" for sd in sides]
