@@ -126,13 +126,17 @@ def _history_text(store, athlete: str, measures) -> str:
                 "none yet (no complete session)")]
     lines.append("")
     lines.append(f"  {'SESSION':22}  {'STARTED (UTC)':16}  {'PROTOCOL':18}  {'STATUS':10}  FLAGS")
-    for r in rows:
+    full = [store.session(r["id"]) for r in rows]
+    for r, s in zip(rows, full):
         flags = ", ".join(_flag_title(f) for f in r["flags"]) or "-"
+        bess = (s.get("summary") or {}).get("bess")
+        if isinstance(bess, dict):          # the clinician's confirmed BESS errors (rig score)
+            b = f"BESS {bess['total']} errors (firm {bess['firm']}, foam {bess['foam']})"
+            flags = b if flags == "-" else f"{flags}; {b}"
         lines.append(f"{'*' if r['id'] == base else ' '} {r['id']:22}  {_date(r['started_utc']):16}  "
                      f"{(r['protocol'] or '-')[:18]:18}  {r['status']:10}  {flags}")
     lines.append("  (* = baseline)")
     # measures per task, one line per session, left | right per measure
-    full = [store.session(r["id"]) for r in rows]
     tasks: dict[str, str] = {}
     for s in full:
         for c in s["conditions"]:

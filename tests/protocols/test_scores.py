@@ -78,5 +78,14 @@ def test_rig_score_stores_totals_with_the_session(tmp_path):
     assert b["conditions"]["single_firm"] == 3 and (b["firm"], b["foam"], b["total"]) == (5, 12, 17)
     assert b["candidates"]["single_firm"] == 2 and b["complete"]
     assert s["status"] == "complete"
+    r = CliRunner().invoke(cli, ["history", "B7", "--data-dir", str(data)])
+    assert "BESS 17 errors (firm 5, foam 12)" in r.output
+    pdf = tmp_path / "b.pdf"
+    r = CliRunner().invoke(cli, ["report", sid, "--out", str(pdf), "--data-dir", str(data)])
+    assert r.exit_code == 0, r.output
+    import subprocess
+
+    p1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "BESS condition" in p1 and "17 of 60" in p1
     r = CliRunner().invoke(cli, args + ["--errors", "nope=1"])
     assert r.exit_code == 1 and "no condition nope" in str(r.exception)
