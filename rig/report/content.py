@@ -129,8 +129,11 @@ def _result(s: dict, summary: dict) -> list:
             labels.text(f.get("label") or f.get("name") or "flag") if isinstance(f, dict) else str(f)
             for f in flags[1:]) + "."))
     if not flags and not summary.get("conclusion"):
-        out.append(("p", "No flag was raised." if summary else
-                         "No result was stored for this session" + (" (it is incomplete)." if s["status"] != "complete" else ".")))
+        if not summary:
+            out.append(("p", "No result was stored for this session"
+                             + (" (it is incomplete)." if s["status"] != "complete" else ".")))
+        elif summary.get("screen"):         # a screening protocol that raised nothing
+            out.append(("p", "No flag was raised."))
     bess = summary.get("bess")
     if isinstance(bess, dict):
         rows = [[name, str(n), str((bess.get("candidates") or {}).get(name, "-"))]
