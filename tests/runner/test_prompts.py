@@ -95,3 +95,20 @@ def test_one_trial_numbering_in_listing_and_export(tmp_path):
     doc = json.loads(out.read_text())
     ids = [t["id"] for t in doc["trials"]] if "trials" in doc else [doc["trial"]["id"]]
     assert trials[n - 1]["id"] in ids
+
+
+def test_another_boards_calibration_names_an_option_that_exists(tmp_path):
+    from rig.calibration import nominal_path
+
+    text = nominal_path().read_text().replace('board_id = "nominal"', 'board_id = "0123456789abcdef"') \
+        .replace("nominal = true", "nominal = false").replace('firmware = ""', 'firmware = "1.0.0"')
+    cal = tmp_path / "0123456789abcdef.toml"
+    cal.write_text(text)
+    args = ["stream", "--port", "sim://?seed=1&speed=10", "--calibration", str(cal), "--seconds", "1",
+            "--out", str(tmp_path / "s.csv")]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 1 and "use --force" in str(r.exception)
+    r = CliRunner().invoke(cli, args + ["--force"])
+    assert r.exit_code == 0, r.output + repr(r.exception)
+    for cmd in ("run", "live", "stream"):
+        assert "--force" in CliRunner().invoke(cli, [cmd, "--help"]).output
