@@ -105,7 +105,8 @@ def _first_page(s: dict, shown: dict, frames: dict) -> list:
                     for label, sides in panels]
             return overview_figure(data)
         out.append(("figure", make, "Stabilograms of the valid trials, each side about its own mean on the "
-                                    "same axes (dashed: 95 % prediction ellipse); every panel has the same scale."))
+                                    "same axes (dashed: 95 % prediction ellipse); every panel has the same scale.",
+                    {"keep_below_in": 0.8}))       # the limits stay on page 1
     out.append(("note", FIRST_PAGE_LIMITS))
     return out
 

@@ -149,8 +149,14 @@ class _Flow:
             w = h * img.shape[1] / img.shape[0]
         return w, h
 
-    def figure(self, img, caption: str):
+    def figure(self, img, caption: str, keep_below_in: float = 0.0):
+        """Place an image at the page width; ``keep_below_in`` > 0: shrink it (to 55 % at the
+        least) so that much room stays below it on this page (page 1 keeps its limits)."""
         w, h = self.figure_size(img)
+        if keep_below_in:
+            room = self.y - MARGIN - keep_below_in - 0.3
+            if h > room >= 0.55 * h:
+                w, h = w * room / h, room
         self.need(h + 0.3)
         ax = self.fig.add_axes(((MARGIN + (USABLE_W - w) / 2) / PAGE_W, (self.y - h) / PAGE_H,
                                 w / PAGE_W, h / PAGE_H))
@@ -217,5 +223,6 @@ def render(blocks: list, title: str, out) -> None:
                 flow.table(b[1])
             elif kind == "figure":
                 img = images.pop(i) if i in images else _Flow.raster(b[1]())
-                flow.figure(img, b[2])
+                opts = b[3] if len(b) > 3 else {}
+                flow.figure(img, b[2], keep_below_in=opts.get("keep_below_in", 0.0))
         flow.close()
