@@ -28,7 +28,7 @@ TARGET_RGB = (0, 140, 70)        # the target: the centre of the stance foot (or
 # at 1920 x 1080 the instruction is 86 px, the timer 130 px, messages 49 px, the COP marker 38 px.
 SCALE = {"phase": 0.08, "timer": 0.12, "msg": 0.045, "label": 0.03, "force": 0.025, "dot": 0.035}
 MIN_DOT_PX = 20
-KEYS_HELP = "Space: next (ends a rest)   Esc: stop (kept, resumable)"
+KEYS_HELP = "Space: next (ends a rest)   R: repeat this trial   Esc: stop (kept, resumable)"
 OLD_RGB = (240, 170, 150)
 ELLIPSE_RGB = (40, 110, 220)
 BAR_RGB = (60, 160, 90)
@@ -181,10 +181,11 @@ class LiveView:
 
     def _on_key(self, key) -> bool:
         """Clinician keys: Esc/Q stop (the session is kept, resumable), Space/Enter/N next
-        (ends a rest). Taken by the caller's loop (``take_key``)."""
+        (ends a rest), R repeat (the current trial is filed invalid, "repeat requested by the
+        clinician", and repeated). Taken by the caller's loop (``take_key``)."""
         K = self.QtCore.Qt.Key
         name = {K.Key_Escape: "stop", K.Key_Q: "stop", K.Key_Space: "next", K.Key_Return: "next",
-                K.Key_Enter: "next", K.Key_N: "next"}.get(key)
+                K.Key_Enter: "next", K.Key_N: "next", K.Key_R: "repeat"}.get(key)
         if name is None:
             return False
         self.keys.append(name)
@@ -233,6 +234,7 @@ class LiveView:
             self.plot.setYRange(-BOARD_HALF_MM, BOARD_HALF_MM)
         self._statuses.clear()
         self._message = None
+        self.keys = []                   # a key pressed before this trial does not act on it
         self._show_messages()
         self.timer_label.setText("")
 

@@ -494,6 +494,8 @@ class Runner:
             if cands:   # the board proposes, the clinician scores (eyes, hands are not visible to it)
                 self.ui.message(f"{len(cands)} error candidate(s) for the clinician to confirm: " + "; ".join(
                     f"{c['t_s']:.1f} s {c['kind']}" for c in cands), "info")
+        if self.ui.take_key("repeat"):     # the clinician saw what the board cannot (live view: R)
+            reasons = reasons + ["repeat requested by the clinician"]
         status = "valid" if not reasons else "invalid"
         tid = rec.finish(status, reasons, stats, window, measures, processing)
         if self.snapshot:

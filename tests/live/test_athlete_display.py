@@ -102,6 +102,11 @@ def test_clinician_keys(big):
 
     QTest.keyClick(big.win, Qt.Key.Key_Space)
     assert big.take_key("next") and not big.take_key("next")
+    QTest.keyClick(big.win, Qt.Key.Key_R)
+    big.set_trial("the next trial", None, None)        # a key pressed before a trial does not act on it
+    assert not big.take_key("repeat")
+    QTest.keyClick(big.win, Qt.Key.Key_R)
+    assert big.take_key("repeat")
     ui = LiveUI.__new__(LiveUI)
     ui.view = big
     interrupts.clear()
@@ -109,5 +114,8 @@ def test_clinician_keys(big):
         assert ui.stop_reason() is None
         QTest.keyClick(big.win, Qt.Key.Key_Escape)
         assert ui.stop_reason() == "stopped by the operator (Esc)"
+        interrupts.clear()
+        big.win.close()                                 # closing the window stops the session too
+        assert ui.stop_reason() == "stopped by the operator (live view closed)"
     finally:
         interrupts.clear()

@@ -112,3 +112,23 @@ def test_another_boards_calibration_names_an_option_that_exists(tmp_path):
     assert r.exit_code == 0, r.output + repr(r.exception)
     for cmd in ("run", "live", "stream"):
         assert "--force" in CliRunner().invoke(cli, [cmd, "--help"]).output
+
+
+def test_clinician_repeat_key_files_the_trial_invalid_and_repeats_it(tmp_path, monkeypatch):
+    from rig.session.ui import HeadlessUI
+
+    proto = tmp_path / "one.toml"
+    proto.write_text("""name = "one"\nversion = "1"\ntitle = "One trial"\nmeasures = ["sd_ml_mm"]\n
+[defaults]\ntrial_duration_s = 2.0\ntrials = 1\npractice_trials = 0\nrest_s = 0.5\ncountdown_s = 0.5\nlead_in_s = 0.0\n
+[[conditions]]\nname = "bipedal_open"\nstance = "bipedal"\neyes = "open"\n""")
+    pressed = iter([True])          # R pressed during the first trial only
+    monkeypatch.setattr(HeadlessUI, "take_key", lambda self, name: name == "repeat" and next(pressed, False))
+    # the simulated athlete stands on twice (it cannot hear that a repeat was asked for)
+    port = "sim://?seed=3&speed=10&rest_s=2&script=bipedal:open:firm:9,bipedal:open:firm:9"
+    r = CliRunner().invoke(cli, ["run", str(proto), "--port", port, "--athlete", "K1", "--yes",
+                                 "--no-live", "--data-dir", str(tmp_path / "d")])
+    assert r.exit_code == 0, r.output + repr(r.exception)
+    with Store.open(tmp_path / "d") as st:
+        trials = st.session("latest")["trials"]
+    assert [t["status"] for t in trials] == ["invalid", "valid"]
+    assert trials[0]["reasons"] == ["repeat requested by the clinician"]
