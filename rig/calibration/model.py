@@ -21,6 +21,42 @@ SCHEMA_VERSION = 1
 CELL_NAMES = ("front_left", "front_right", "back_left", "back_right")
 STANDARD_GRAVITY_M_S2 = 9.80665
 
+# Plausible gains of a load cell read by an HX711 (counts per newton). Lowest: a 2000 kg,
+# 0.5 mV/V cell at 2.6 V excitation on channel B (gain 32, +/-80 mV = 2^23 counts):
+# 1.3 mV / 19613 N * 2^23 / 80 mV = 7 counts/N. Highest: a 1 kg, 3 mV/V cell at 5 V on
+# channel A (gain 128, +/-20 mV): 15 mV / 9.81 N * 2^23 / 20 mV = 6.4e5 counts/N. Anything
+# outside [5, 1e6] is a typing or fitting error, not a cell (the nominal build: 1839).
+GAIN_RANGE_COUNTS_PER_N = (5.0, 1.0e6)
+# The cells must span a real platform: their quadrilateral at least 100 mm x 100 mm, and no
+# three of them close to a line (each triangle of three cells at least a tenth of the
+# quadrilateral; a rectangle gives a half). Collinear cells cannot locate a COP off that line.
+MIN_SUPPORT_AREA_MM2 = 1.0e4
+MIN_TRIANGLE_SHARE = 0.1
+
+
+def geometry_problem(positions_mm) -> str | None:
+    """Why four cell positions (FL, FR, BL, BR; mm) cannot be a platform, or None if they can.
+
+    The corners must run front-left, front-right, back-right, back-left around a convex
+    quadrilateral (clockwise seen from above with +x right and +y forward), of area at least
+    ``MIN_SUPPORT_AREA_MM2``, with no three cells nearly collinear.
+    """
+    p = np.asarray(positions_mm, dtype=float).reshape(4, 2)
+    ring = p[[0, 1, 3, 2]]                      # FL, FR, BR, BL around the board
+    x, y = ring[:, 0], ring[:, 1]
+    area = 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    if area < MIN_SUPPORT_AREA_MM2:
+        return (f"the cells span {area:.0f} mm^2; expected a platform of at least "
+                f"{MIN_SUPPORT_AREA_MM2:.0f} mm^2 (100 mm x 100 mm)")
+    for i in range(4):
+        a, b, c = ring[i - 1], ring[i], ring[(i + 1) % 4]
+        cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
+        if cross >= 0:
+            return "expected the cells at the corners of a convex platform (front-left, front-right, back-right, back-left)"
+        if 0.5 * abs(cross) < MIN_TRIANGLE_SHARE * area:
+            return "three cells are (nearly) on one line: the COP could not be located off that line"
+    return None
+
 
 def _canonical(v):
     # numbers compare by value: 1800 and 1800.0 in a file are the same calibration

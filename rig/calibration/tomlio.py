@@ -10,7 +10,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from rig.calibration.model import SCHEMA_VERSION, Calibration, parse_utc
+from rig.calibration.model import (GAIN_RANGE_COUNTS_PER_N, SCHEMA_VERSION, Calibration, geometry_problem,
+                                   parse_utc)
 from rig.errors import CalibrationError
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
@@ -24,6 +25,23 @@ TOP_KEYS = {
 }
 CELL_KEYS = {"order", "positions_mm", "offset_counts", "gain_counts_per_n", "channel"}
 CELL_ORDER = ["front_left", "front_right", "back_left", "back_right"]
+CORRECTION_KEYS = {"model", "cop_x_mm", "cop_y_mm", "grid_cop_rms_mm", "corrected_cop_rms_mm"}
+PLACEMENT_KEYS = {"step", "mass_kg", "x_mm", "y_mm", "t_start_s", "duration_s", "force_residual_n",
+                  "cop_error_mm", "cop_error_x_mm", "cop_error_y_mm"}
+RESULT_KEYS = {
+    "fit": {"placements", "force_rms_n", "force_max_n", "cop_rms_mm", "cop_max_mm", "condition_number",
+            "gain_vs_nominal_percent"},
+    "linearity": {"masses_kg", "force_error_percent", "deviation_percent_of_max",
+                  "max_deviation_percent_of_max", "slope_error_percent"},
+    "noise_floor": {"mass_kg", "duration_s", "rate_hz", "dt_jitter_ms", "filter", "ellipse_method",
+                    "force_mean_n", "force_sd_n", "cop_sd_x_mm", "cop_sd_y_mm", "mean_velocity_mm_s",
+                    "mean_velocity_ml_mm_s", "mean_velocity_ap_mm_s", "ellipse_area_mm2", "path_length_mm",
+                    "path_per_10s_mm", "path_per_30s_mm"},
+    "drift": {"zero_n_per_min", "session_n_per_min", "session_duration_s"},
+    "wiring": {"remapped", "notes"},
+}
+# the affine COP correction: an offset within 100 mm and a scale/shear within 50 %
+CORRECTION_OFFSET_MM, CORRECTION_SLOPE = 100.0, 0.5
 
 
 class _Checker:
@@ -63,9 +81,20 @@ class _Checker:
             self.fail(key, f"expected true or false, got {_show(value)}")
         return value
 
-    def table(self, value, key):
+    def table(self, value, key, known=None):
         if not isinstance(value, dict):
             self.fail(key, f"expected a table, got {_show(value)}")
+        if known is not None:
+            for k in value:
+                if k not in known:
+                    self.fail(f"{key}.{k}", f"unknown key (expected one of {', '.join(sorted(known))})")
+        return value
+
+    def integer(self, value, key, lo, hi):
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"expected an integer, got {_show(value)}")
+        if not lo <= value <= hi:
+            self.fail(key, f"expected an integer between {lo} and {hi}, got {value}")
         return value
 
 
@@ -83,7 +112,7 @@ def validate(data: dict, path: str) -> dict:
     for key in ("schema", "board_id", "created_utc", "cells"):
         if key not in data:
             c.fail(key, "missing (required)")
-    if isinstance(data["schema"], bool) or data["schema"] != SCHEMA_VERSION:
+    if type(data["schema"]) is not int or data["schema"] != SCHEMA_VERSION:
         c.fail("schema", f"expected {SCHEMA_VERSION} (the version this software reads), got {_show(data['schema'])}")
     nominal = c.boolean(data.get("nominal", False), "nominal")
     if nominal:
@@ -124,15 +153,20 @@ def validate(data: dict, path: str) -> dict:
     if not (flx < frx and blx < brx and fly > bly and fry > bry):
         c.fail("cells.positions_mm", "expected front-left, front-right, back-left, back-right corners "
                "(x grows to the right, y to the front)")
+    problem = geometry_problem(pos)
+    if problem:
+        c.fail("cells.positions_mm", problem)
     c.vector(cells["offset_counts"], "cells.offset_counts", 4, lo=INT24_MIN, hi=INT24_MAX)
-    c.vector(cells["gain_counts_per_n"], "cells.gain_counts_per_n", 4, lo=0.0, hi=1e7, lo_open=True)
+    glo, ghi = GAIN_RANGE_COUNTS_PER_N
+    c.vector(cells["gain_counts_per_n"], "cells.gain_counts_per_n", 4, lo=glo, hi=ghi)
     if "channel" in cells:
         ch = cells["channel"]
-        if not isinstance(ch, list) or sorted(ch) != [0, 1, 2, 3] or any(isinstance(v, bool) for v in ch):
-            c.fail("cells.channel", f"expected a permutation of [0, 1, 2, 3] (channel read for each cell), got {_show(ch)}")
+        if (not isinstance(ch, list) or any(type(v) is not int for v in ch) or sorted(ch) != [0, 1, 2, 3]):
+            c.fail("cells.channel", f"expected a permutation of the integers [0, 1, 2, 3] (channel read for "
+                                    f"each cell), got {_show(ch)}")
 
     if "correction" in data:
-        corr = c.table(data["correction"], "correction")
+        corr = c.table(data["correction"], "correction", CORRECTION_KEYS)
         model = corr.get("model", "none")
         if model not in ("none", "affine"):
             c.fail("correction.model", f'expected "none" or "affine", got {_show(model)}')
@@ -140,13 +174,19 @@ def validate(data: dict, path: str) -> dict:
             for key in ("cop_x_mm", "cop_y_mm"):
                 if key not in corr:
                     c.fail(f"correction.{key}", "missing (required by model = \"affine\")")
-                c.vector(corr[key], f"correction.{key}", 3)
+                a0, a1, a2 = c.vector(corr[key], f"correction.{key}", 3)
+                c.number(a0, f"correction.{key}[0]", -CORRECTION_OFFSET_MM, CORRECTION_OFFSET_MM)
+                c.number(a1, f"correction.{key}[1]", -CORRECTION_SLOPE, CORRECTION_SLOPE)
+                c.number(a2, f"correction.{key}[2]", -CORRECTION_SLOPE, CORRECTION_SLOPE)
+        for key in ("grid_cop_rms_mm", "corrected_cop_rms_mm"):
+            if key in corr:
+                c.number(corr[key], f"correction.{key}", 0.0)
     if "placements" in data:
         pl = data["placements"]
         if not isinstance(pl, list):
             c.fail("placements", f"expected an array of tables ([[placements]]), got {_show(pl)}")
         for i, p in enumerate(pl):
-            c.table(p, f"placements[{i}]")
+            c.table(p, f"placements[{i}]", PLACEMENT_KEYS)
             for key in ("mass_kg", "x_mm", "y_mm"):
                 if key not in p:
                     c.fail(f"placements[{i}].{key}", "missing (required)")
@@ -155,7 +195,7 @@ def validate(data: dict, path: str) -> dict:
             c.number(p["y_mm"], f"placements[{i}].y_mm", -2000, 2000)
     for section in ("fit", "linearity", "noise_floor", "drift", "wiring"):
         if section in data:
-            _check_free_table(c, c.table(data[section], section), section)
+            _check_free_table(c, c.table(data[section], section, RESULT_KEYS[section]), section)
     nf = data.get("noise_floor", {})
     for key in ("cop_sd_x_mm", "cop_sd_y_mm", "mean_velocity_mm_s", "ellipse_area_mm2", "mass_kg", "duration_s"):
         if key in nf:
@@ -196,8 +236,20 @@ def loads_calibration(text: str, name: str = "<calibration>", path: Path | None 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise CalibrationError(f"{name}: {_syntax_error(text, e)}") from None
+    except RecursionError:
+        raise CalibrationError(f"{name}: {_too_deep(text)}") from None
     data = validate(data, name)
     return Calibration(data, path)
+
+
+def _too_deep(text: str) -> str:
+    """One line for a TOML nested too deeply for the parser (it would raise RecursionError)."""
+    for ln, line in enumerate(text.splitlines(), 1):
+        if line.count("[") + line.count("{") > 100:
+            k = re.match(r"\s*([A-Za-z0-9_.\-\"]+)\s*=", line)
+            where = f"key {k.group(1)}: " if k else ""
+            return f"{where}TOML syntax error: nested too deeply (line {ln})"
+    return "TOML syntax error: nested too deeply"
 
 
 def _syntax_error(text: str, e: Exception) -> str:

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "history": ("rig.cli.store_cmds", "history", "An athlete's sessions and measures over time."),
     "export": ("rig.cli.store_cmds", "export", "Export a session or athlete (.csv .json .c3d .zip)."),
     "report": ("rig.cli.store_cmds", "report", "Write an HTML or PDF report of a session."),
+    "score": ("rig.cli.score_cmd", "score", "Confirm or edit the BESS errors of a session."),
+    "athletes": ("rig.cli.athletes_cmd", "athletes", "List or search athletes; record their details."),
 }
 
 
@@ -72,7 +74,12 @@ def cli():
 
 
 def main(argv=None):
-    """Entry point: run the CLI, turning user errors into one line and an exit code."""
+    """Entry point: run the CLI, turning user errors into one line and an exit code.
+
+    Ctrl-C and SIGTERM end every command the same way: one line, exit code 130."""
+    from rig.session.interrupts import install_terminate_as_interrupt
+
+    install_terminate_as_interrupt()
     try:
         cli.main(args=argv, prog_name="rig", standalone_mode=False)
     except RigError as e:

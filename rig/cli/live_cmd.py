@@ -6,7 +6,7 @@ import time
 import click
 import numpy as np
 
-from rig.cli.options import port_option
+from rig.cli.options import force_option, port_option
 from rig.errors import RigError
 
 TAIL_S = 5.0
@@ -24,7 +24,9 @@ G_M_S2 = 9.80665
 @click.option("--no-live", is_flag=True, help="Text only: total force and COP a few times per second.")
 @click.option("--calibration", "calibration_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Calibration file. Default: the board's own, else the nominal one (with a warning).")
-def live(port, seconds, snapshot, stance, no_live, calibration_path):
+@click.option("--fullscreen", is_flag=True, help="The view full screen (Esc stops).")
+@force_option
+def live(port, seconds, snapshot, stance, no_live, calibration_path, fullscreen, force):
     """Show the board live: COP over the foot marks, cell forces, total force.
 
     The board must be empty for the first half second (it is zeroed then). Time is board
@@ -34,13 +36,15 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path):
     from rig.board.link import open_board
     from rig.calibration import calibration_for
     from rig.cli.run_cmd import _make_ui
+    from rig.session import interrupts
     from rig.session.runner import BoardFeed, Samples, TARE_S
 
-    with open_board(port) as link:
-        cal, warnings = calibration_for(link.hello, calibration_path, blob=link.read_calibration_blob())
+    with interrupts.deferred(), open_board(port) as link:
+        cal, warnings = calibration_for(link.hello, calibration_path, force=force,
+                                        blob=link.read_calibration_blob())
         for w in warnings:
             click.echo(f"Warning: {w}", err=True)
-        ui = _make_ui(not no_live, snapshot)
+        ui = _make_ui(not no_live, snapshot, fullscreen)
         feed = BoardFeed(link, cal)
         feed.next_index = link.start()
         ui.set_trial("rig live: no protocol", None if stance == "none" else marks.feet(stance), None)
@@ -64,12 +68,11 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path):
                         ui.update(s.t_s, s.x_mm, s.y_mm, s.forces_n, s.fz_n, feed.now_s - t0, None)
                     if seconds is not None and feed.now_s - t0 >= seconds:
                         break
-                if ui.closed:
+                # Ctrl-C and SIGTERM set a flag (rig.session.interrupts): never raised inside Qt
+                if ui.closed or ui.stop_reason():
                     break
                 ui.process_events()
                 time.sleep(max(0.0, 1 / 30 - (time.monotonic() - wall)))
-        except KeyboardInterrupt:
-            pass
         finally:
             link.stop()
         if snapshot and hasattr(ui, "view"):
@@ -84,3 +87,5 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path):
             click.echo(f"last second: {fz:.0f} N ({fz / G_M_S2:.1f} kg), {cop}; {link.stats.summary()}")
         if not zeroed:
             raise RigError("rig live: stopped before the board was zeroed (no data for 0.5 s)")
+        if interrupts.pending():
+            raise interrupts.Interrupted(f"rig live: {interrupts.pending()}")

@@ -9,10 +9,13 @@ import sys
 import click
 import numpy as np
 
-from rig.cli.options import data_dir_option, port_option
+from rig.cli.options import DecimalRange, data_dir_option, force_option, port_option
 from rig.errors import RigError
 
 SIDE_CHOICE = click.Choice(["left", "right", "both", "none"])
+CAIT = DecimalRange(0, 30, integer=True)
+LUNGE = DecimalRange(0, 30, "cm")
+MASS = DecimalRange(20, 250, "kg")
 DEMO_SPEED = 6.0
 DEMO_ENTRIES = {"cait_left": 17, "cait_right": 28, "sprain_history": "left", "giving_way": "left",
                 "lunge_left_cm": 8.5, "lunge_right_cm": 11.0}
@@ -23,6 +26,8 @@ KEY_ROWS = (  # measure, label, decimals
     ("sd_ap_mm", "COP AP SD (mm)", 1),
     ("mean_velocity_mm_s", "Mean velocity (mm/s)", 1),
     ("ellipse95_area_mm2", "95 % ellipse area (mm2)", 0),
+    ("path_length_mm", "Path length (mm)", 0),
+    ("mean_frequency_hz", "Mean frequency (Hz)", 2),
     ("ml_percent_foot_width_used", "ML % of foot width used", 0),
     ("touchdowns", "Touch-downs (count)", 1),
     ("time_to_stabilization_vertical_s", "Time to stabilisation, vertical (s)", 2),
@@ -38,7 +43,7 @@ def _display_available() -> bool:
     return True
 
 
-def _make_ui(live: bool, snapshot):
+def _make_ui(live: bool, snapshot, fullscreen: bool = False):
     """The live view when wanted and possible (offscreen for snapshots), else text only."""
     from rig.session.ui import HeadlessUI, LiveUI
 
@@ -49,7 +54,7 @@ def _make_ui(live: bool, snapshot):
             from rig.gui.live import qt_available
 
             if qt_available():
-                return LiveUI()
+                return LiveUI(fullscreen=fullscreen and not snapshot)
         except ImportError:
             pass
         if snapshot:
@@ -66,29 +71,78 @@ def _entries(protocol, given: dict, interactive: bool):
 
     vals = dict(given)
     if protocol.screening is not None and interactive:
-        prompts = (("cait_left", "CAIT total, left ankle (0-30, empty if not done)", click.IntRange(0, 30)),
-                   ("cait_right", "CAIT total, right ankle (0-30, empty if not done)", click.IntRange(0, 30)),
+        prompts = (("cait_left", "CAIT total, left ankle (0-30, empty if not done)", CAIT),
+                   ("cait_right", "CAIT total, right ankle (0-30, empty if not done)", CAIT),
                    ("sprain_history", "Ankle sprain history (left/right/both/none)", SIDE_CHOICE),
                    ("giving_way", "Episodes of giving way, 2 or more (left/right/both/none)", SIDE_CHOICE),
-                   ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", float),
-                   ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", float))
+                   ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", LUNGE),
+                   ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", LUNGE))
         for key, text, typ in prompts:
-            while vals.get(key) is None:
-                v = click.prompt(text, default="", show_default=False, type=click.STRING).strip()
-                if v == "":
-                    break                       # not done: the screen says it is missing
-                try:
-                    vals[key] = click.types.convert_type(typ)(v)
-                except click.BadParameter as e:
-                    click.echo(f"  {e.format_message()}; try again (empty: not done)")
+            if vals.get(key) is None:
+                vals[key] = ask(text, typ, required=False)
     return ClinicalEntries(**{k: v for k, v in vals.items() if v is not None})
+
+
+def ask(text: str, typ, required: bool = True):
+    """One entry, checked as it is typed and asked again until it is valid (empty: None when
+    not ``required``). ``typ`` is a click type (DecimalRange accepts a decimal comma)."""
+    while True:
+        v = click.prompt(text, default="", show_default=False, type=click.STRING).strip()
+        if v == "":
+            if not required:
+                return None                 # not done: the screen says it is missing
+            click.echo("  needed; try again")
+            continue
+        try:
+            return click.types.convert_type(typ)(v)
+        except click.BadParameter as e:
+            click.echo(f"  {e.message}; try again" + ("" if required else " (empty: not done)"))
+
+
+def ask_athlete_code() -> str:
+    """The athlete code, checked as typed (any letters, digits, '.', '_' or '-')."""
+    from rig.store.core import check_code
+
+    while True:
+        v = click.prompt("Athlete code", default="", show_default=False, type=click.STRING).strip()
+        try:
+            return check_code(v)
+        except RigError as e:
+            click.echo(f"  {e}; try again")
+
+
+def check_athlete_code(code: str) -> str:
+    from rig.store.core import check_code
+
+    return check_code(code)
 
 
 def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, foot_length_mm,
                 foot_width_mm, live: bool, snapshot, data_dir, calibration_path, interactive,
-                max_repeats: int, meta: dict | None = None, clinician_entry=None):
+                max_repeats: int, meta: dict | None = None, resume: dict | None = None,
+                force: bool = False, fullscreen: bool = False, clinician_entry=None):
+    """One session on the board. Ctrl-C, SIGTERM or closing the live view stop it cleanly at the
+    next poll (rig.session.interrupts): the trial being recorded is kept as incomplete, the
+    session as incomplete and resumable (``rig run --resume SESSION``), exit code 130.
+
+    ``resume``: ``{"sid": ..., "trials": [TrialResult, ...]}`` to continue an incomplete session.
+    """
+    from rig.session import interrupts
+
+    with interrupts.deferred():
+        return _run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
+                            foot_width_mm=foot_width_mm, live=live, snapshot=snapshot, data_dir=data_dir,
+                            calibration_path=calibration_path, interactive=interactive,
+                            max_repeats=max_repeats, meta=meta, resume=resume, force=force,
+                            fullscreen=fullscreen, clinician_entry=clinician_entry)
+
+
+def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, foot_width_mm, live, snapshot,
+                 data_dir, calibration_path, interactive, max_repeats, meta, resume, force, fullscreen=False,
+                 clinician_entry=None):
     from rig.board.link import open_board
     from rig.calibration import calibration_for
+    from rig.session import interrupts
     from rig.session.runner import Runner, Stopped
     from rig.store import Store
 
@@ -96,39 +150,67 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
         from rig.sim.timetable import sim_url_for  # the simulated athlete follows the protocol
 
         port = sim_url_for(port, protocol)
+    meta = dict(meta or {})
+    meta.setdefault("foot_length_mm", foot_length_mm)
+    meta.setdefault("foot_width_mm", foot_width_mm)
     store = Store.open(data_dir)
     store.check_writable()          # a read-only or full data dir: say so before the board opens
     ui = None
+    runner = None
+
+    def kept(sid) -> str:
+        return (f"what was recorded is kept in session {sid} ({store.root}); "
+                f"continue it with: rig run --resume {sid}")
+
     try:
         with open_board(port) as link:
             protocol.check_rate(link.hello.rate_hz)
-            cal, warnings = calibration_for(link.hello, calibration_path, blob=link.read_calibration_blob())
+            cal, warnings = calibration_for(link.hello, calibration_path, force=force,
+                                            blob=link.read_calibration_blob())
             for w in warnings:
                 click.echo(f"Warning: {w}", err=True)
-            ui = _make_ui(live, snapshot)
+            if interrupts.pending():
+                raise interrupts.Interrupted(f"{interrupts.pending()}: nothing was recorded")
+            ui = _make_ui(live, snapshot, fullscreen)
             runner = Runner(protocol, link, cal, store, ui, athlete=athlete, entries=entries,
                             mass_kg=mass_kg, foot_length_mm=foot_length_mm, foot_width_mm=foot_width_mm,
                             interactive=interactive, max_repeats=max_repeats, snapshot=snapshot,
-                            port=link.url, meta=meta)
+                            port=link.url, meta=meta, resume_sid=(resume or {}).get("sid"),
+                            prior_trials=(resume or {}).get("trials", ()))
             runner.clinician_entry = clinician_entry      # knee-to-wall distances (chain tests)
             try:
                 result = runner.run()
-            except KeyboardInterrupt:
-                raise RigError(f"stopped by the operator (Ctrl-C): what was recorded is kept in session "
-                               f"{runner.sid} ({store.root})") from None
+            except KeyboardInterrupt:       # a prompt interrupted (rig.session.interrupts.prompting)
+                raise interrupts.Interrupted(f"stopped by the operator (Ctrl-C): {kept(runner.sid)}") from None
             except Stopped as e:
-                raise RigError(f"{e}: what was recorded is kept in session {runner.sid} ({store.root})") from None
+                raise interrupts.Interrupted(f"{e}: {kept(runner.sid)}") from None
             except RigError as e:
                 if runner.sid:
-                    raise type(e)(f"{e}; what was recorded is kept in session {runner.sid} "
-                                  f"({store.root})") from None
+                    raise type(e)(f"{e}; {kept(runner.sid)}") from None
                 raise
         if ui is not None:
             ui.close()
+            ui = None
         print_results(protocol, result, store)
+        if protocol.validity.error_candidates:
+            _bess_after_run(store, result.session_id, interactive)
         return result
     finally:
+        if ui is not None:
+            ui.close()           # Qt objects closed in order, never left to the garbage collector
         store.close()
+
+
+def _bess_after_run(store, sid, interactive) -> None:
+    """BESS: the clinician confirms the board's error candidates now (or later: rig score)."""
+    from rig.cli.score_cmd import print_bess, score_session
+    from rig.session import interrupts
+
+    if not interactive:
+        click.echo(f"\nBESS: confirm the errors with: rig score {sid}")
+        return
+    with interrupts.prompting():
+        print_bess(score_session(store, sid, {}, interactive=True))
 
 
 def print_results(protocol, result, store) -> None:
@@ -151,7 +233,7 @@ def print_results(protocol, result, store) -> None:
         if cols == ["left", "right"]:
             hdr += f"{'asym %':>9s}"
         click.echo(hdr)
-        for key, label, d in KEY_ROWS:
+        for key, label, d in measure_rows(protocol):
             vals = [sides[c].get(key) for c in cols]
             if all(v is None or not np.isfinite(v) for v in vals):
                 continue
@@ -166,6 +248,7 @@ def print_results(protocol, result, store) -> None:
             click.echo(line)
         n = {c: int(sides[c].get("valid_trials", 0)) for c in cols}
         click.echo("    valid trials: " + ", ".join(f"{c} {v}" for c, v in n.items()))
+    _print_romberg(protocol, means)
     bad = [t for t in result.trials if t.status != "valid" and not t.practice]
     if bad:
         click.echo(f"\n  {len(bad)} trial(s) invalid and repeated or dropped (kept in the session with reasons).")
@@ -185,15 +268,49 @@ def print_results(protocol, result, store) -> None:
     click.echo(f"Report: rig report {result.session_id} --out report.html")
 
 
+def measure_rows(protocol):
+    """(measure, label with unit, decimals) for the protocol's own ``measures`` list."""
+    from rig.store.core import measure_label, measure_unit
+
+    known = {k: (lbl, d) for k, lbl, d in KEY_ROWS}
+    names = list(getattr(protocol, "measures", ()) or [k for k, _, _ in KEY_ROWS])
+    out = []
+    for k in names:
+        lbl, d = known.get(k, (None, 2))
+        if lbl is None:
+            unit = measure_unit(k).replace("^2", "2")
+            lbl = measure_label(k) + (f" ({unit})" if unit and unit != "1" else "")
+        out.append((k, lbl, d))
+    return out
+
+
+def _print_romberg(protocol, means) -> None:
+    from rig.session.scores import ROMBERG_REFERENCE, romberg_quotients
+    from rig.store.core import measure_label
+
+    rq = romberg_quotients(protocol.conditions, means, protocol.measures)
+    if not rq:
+        return
+    click.echo("\n  Romberg quotient (eyes closed / eyes open x 100 %)")
+    for r in rq:
+        q = f"{r['quotient_pct']:6.0f} %" if np.isfinite(r["quotient_pct"]) else "     -"
+        click.echo(f"    {measure_label(r['measure']):36s} {q}   (open {r['eyes_open_value']:.1f}, "
+                   f"closed {r['eyes_closed_value']:.1f}; {r['eyes_open']} vs {r['eyes_closed']})")
+    click.echo(f"    {ROMBERG_REFERENCE}")
+
+
 def _common_options(f):
     opts = [
-        click.option("--mass-kg", type=click.FloatRange(20, 250), default=None,
-                     help="Body mass (kg). Default: weighed on the board at the first stance."),
-        click.option("--foot-length-mm", type=click.FloatRange(150, 350), default=250.0, show_default=True,
+        click.option("--mass-kg", type=MASS, default=None,
+                     help="Body mass (kg). Default: weighed on the board at the first stance "
+                          "(landing protocols need it given)."),
+        click.option("--foot-length-mm", type=DecimalRange(150, 350, "mm"), default=250.0, show_default=True,
                      help="Foot length (heel to longest toe) for time-to-boundary."),
-        click.option("--foot-width-mm", type=click.FloatRange(50, 150), default=95.0, show_default=True,
+        click.option("--foot-width-mm", type=DecimalRange(50, 150, "mm"), default=95.0, show_default=True,
                      help="Forefoot width for time-to-boundary."),
         click.option("--no-live", is_flag=True, help="No live view: text and progress bar only."),
+        click.option("--fullscreen", is_flag=True,
+                     help="The live view full screen, for the athlete to read from the board (Esc stops, Space ends a rest)."),
         click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
                      help="Save the live view to this PNG at the end of each trial (works without a screen)."),
         data_dir_option,
@@ -204,15 +321,17 @@ def _common_options(f):
 
 
 @click.command()
-@click.argument("protocol_name", metavar="PROTOCOL")
+@click.argument("protocol_name", metavar="PROTOCOL", required=False)
+@click.option("--resume", "resume_ref", metavar="SESSION", default=None,
+              help="Continue an incomplete session (stopped by Ctrl-C, a lost board...): runs its missing trials.")
 @port_option
 @click.option("--athlete", "-a", default=None, help="Athlete code (chosen by the clinic; no names needed).")
-@click.option("--cait-left", type=click.IntRange(0, 30), default=None, help="Cumberland Ankle Instability Tool total, left (0-30).")
-@click.option("--cait-right", type=click.IntRange(0, 30), default=None, help="CAIT total, right (0-30).")
+@click.option("--cait-left", type=CAIT, default=None, help="Cumberland Ankle Instability Tool total, left (0-30).")
+@click.option("--cait-right", type=CAIT, default=None, help="CAIT total, right (0-30).")
 @click.option("--sprain-history", type=SIDE_CHOICE, default=None, help="Which ankle(s) have been sprained.")
 @click.option("--giving-way", type=SIDE_CHOICE, default=None, help="Which ankle(s) give way (2 or more episodes).")
-@click.option("--lunge-left-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge (knee to wall), left, cm.")
-@click.option("--lunge-right-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge, right, cm.")
+@click.option("--lunge-left-cm", type=LUNGE, default=None, help="Weight-bearing lunge (knee to wall), left, cm.")
+@click.option("--lunge-right-cm", type=LUNGE, default=None, help="Weight-bearing lunge, right, cm.")
 @click.option("--ktw-left-cm", default=None, metavar="CM[,CM...]",
               help="knee-to-wall: toe-wall distance of each valid left try (cm; the last repeats). "
                    "Asked after each valid try on a terminal when not given.")
@@ -227,10 +346,11 @@ def _common_options(f):
 @click.option("--yes", "-y", is_flag=True, help="No questions: invalid trials are repeated automatically.")
 @click.option("--max-repeats", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Repeats of invalid trials per condition.")
+@force_option
 @_common_options
-def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
-        lunge_right_cm, ktw_left_cm, ktw_right_cm, height_cm, side, short, calibration_path, yes, max_repeats, mass_kg, foot_length_mm,
-        foot_width_mm, no_live, snapshot, data_dir):
+def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
+        lunge_right_cm, ktw_left_cm, ktw_right_cm, height_cm, side, short, calibration_path, yes, max_repeats, force,
+        mass_kg, foot_length_mm, foot_width_mm, no_live, fullscreen, snapshot, data_dir):
     """Run PROTOCOL (a name in protocols/, e.g. cai-screen, or a .toml path) with an athlete.
 
     Zeroes the board, waits for the athlete to take the stance, counts down, records, checks
@@ -246,19 +366,30 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
     """
     from rig.session.protocols import load_protocol
 
+    if resume_ref is not None:
+        return _resume(resume_ref, protocol_name, port=port, athlete=athlete, yes=yes, no_live=no_live,
+                       snapshot=snapshot, data_dir=data_dir, calibration_path=calibration_path,
+                       max_repeats=max_repeats, force=force)
+    if protocol_name is None:
+        raise RigError("give a PROTOCOL (e.g. rig run cai-screen), or --resume SESSION")
     protocol = load_protocol(protocol_name)
     if side:
         protocol = protocol.with_side(side)
     if short:
         protocol = protocol.for_demo()
     interactive = sys.stdin.isatty() and not yes
+    # the athlete code first, checked as typed: a bad code must not cost the entries after it
     if athlete is None:
         if not interactive:
             raise RigError("--athlete is required (an athlete code, e.g. --athlete A7)")
-        athlete = click.prompt("Athlete code")
-    from rig.store.core import check_code
-
-    athlete = check_code(athlete)          # normalised once, here at the edge ("A7 " -> "A7")
+        athlete = ask_athlete_code()
+    else:
+        athlete = check_athlete_code(athlete)
+    if mass_kg is None and any(c.kind == "landing" for c in protocol.conditions):
+        # before the board is zeroed and a session opened: no empty session left behind
+        if not interactive:
+            raise RigError(f"{protocol.name} needs the body mass for its landing measures: give --mass-kg")
+        mass_kg = ask("Body mass (kg)", MASS)
     entries = _entries(protocol, {"cait_left": cait_left, "cait_right": cait_right,
                                   "sprain_history": sprain_history, "giving_way": giving_way,
                                   "lunge_left_cm": lunge_left_cm, "lunge_right_cm": lunge_right_cm},
@@ -268,7 +399,7 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
                 calibration_path=calibration_path, interactive=interactive, max_repeats=max_repeats,
                 meta={"height_cm": height_cm} if height_cm else None,
-                clinician_entry=_distance_entry(distances, interactive))
+                clinician_entry=_distance_entry(distances, interactive), force=force, fullscreen=fullscreen)
 
 
 def _cm_list(text, option: str) -> list[float]:
@@ -308,13 +439,67 @@ def _distance_entry(given: dict, interactive: bool):
     return entry
 
 
+def _resume(ref, protocol_name, *, port, athlete, yes, no_live, snapshot, data_dir, calibration_path,
+            max_repeats, force=False):
+    """``rig run --resume SESSION``: the session's own protocol, athlete, entries and body mass;
+    only the trials still missing are run, numbered after those recorded."""
+    from rig.session.runner import TrialResult
+    from rig.session.screening import ClinicalEntries
+    from rig.store import Store
+
+    with Store.open(data_dir) as store:
+        s = store.session(ref)
+    sid = s["id"]
+    if s["status"] == "complete":
+        raise RigError(f"session {sid} is complete: nothing to resume")
+    protocol = _stored_protocol(s)
+    if protocol_name is not None and protocol_name not in (protocol.name, protocol.path):
+        raise RigError(f"session {sid} ran protocol {protocol.name}, not {protocol_name}")
+    if athlete is not None and athlete != s["athlete"]:
+        raise RigError(f"session {sid} is athlete {s['athlete']}'s, not {athlete}'s")
+    meta = s["meta"]
+    trials = [TrialResult((t["condition"] or {}).get("name", ""), t["index"], t["practice"], t["status"],
+                          t["reasons"], t["measures"], t["id"]) for t in s["trials"]]
+    entries = ClinicalEntries(**{k: v for k, v in (meta.get("clinical_entries") or {}).items()
+                                 if k in ClinicalEntries.__dataclass_fields__})
+    click.echo(f"Resuming session {sid} ({protocol.title}, athlete {s['athlete']}): "
+               f"{sum(t.status == 'valid' and not t.practice for t in trials)} valid trial(s) recorded.")
+    interactive = sys.stdin.isatty() and not yes
+    return run_session(protocol, port, s["athlete"], entries, mass_kg=meta.get("body_mass_entered_kg"),
+                       foot_length_mm=meta.get("foot_length_mm", 250.0),
+                       foot_width_mm=meta.get("foot_width_mm", 95.0), live=not no_live, snapshot=snapshot,
+                       data_dir=data_dir, calibration_path=calibration_path, interactive=interactive,
+                       max_repeats=max_repeats, meta=meta, resume={"sid": sid, "trials": trials}, force=force)
+
+
+def _stored_protocol(s: dict):
+    """The protocol a stored session ran, from its file if unchanged (same SHA-256)."""
+    from pathlib import Path
+
+    from rig.session.protocols import load_protocol
+
+    pd = s["protocol"] or {}
+    params = pd.get("params") or {}
+    path = params.get("path")
+    try:
+        p = load_protocol(path) if path and Path(path).exists() else load_protocol(pd.get("name", ""))
+    except RigError as e:
+        raise RigError(f"cannot resume session {s['id']}: {e}") from None
+    if pd.get("sha256") and p.sha256 != pd["sha256"]:
+        raise RigError(f"cannot resume session {s['id']}: protocol {p.name} changed since it was recorded "
+                       f"({p.path} has another SHA-256)")
+    if params.get("side"):
+        p = p.with_side(params["side"])
+    return p.for_demo() if params.get("demo") else p
+
+
 @click.command()
 @click.option("--seed", type=int, default=7, show_default=True, help="Which simulated athlete and board.")
 @click.option("--speed", type=click.FloatRange(0.5, 50), default=DEMO_SPEED, show_default=True,
               help="Board seconds per wall second (the board's timestamps stay true).")
 @click.option("--healthy", is_flag=True, help="A healthy athlete instead of an unstable left ankle.")
 @_common_options
-def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, snapshot, data_dir):
+def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, fullscreen, snapshot, data_dir):
     """The CAI screen on a simulated athlete with an unstable left ankle: no board, no questions.
 
     The athlete (seed 7 by default) steps on and off a simulated board, does the cai-screen
@@ -341,7 +526,7 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     run_session(protocol, port, f"DEMO-{seed}", entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
                 calibration_path=None, interactive=False, max_repeats=2,
-                meta={"demo": True, "simulated": port})
+                meta={"demo": True, "simulated": port}, fullscreen=fullscreen)
 
 
 def _demo_note(protocol) -> str:

@@ -109,7 +109,7 @@ def sessions(athlete, trials, data_dir):
             if trials:
                 for t in store.session(r["id"])["trials"]:
                     why = "; ".join(t["reasons"])
-                    click.echo(f"    {t['index']:>2}. {t['condition'].get('name', ''):28} {t['status']:10} "
+                    click.echo(f"    {t['number']:>2}. {t['condition'].get('name', ''):28} {t['status']:10} "
                                f"{t['n_frames']:>6} frames{' (practice)' if t['practice'] else ''}"
                                f"{'  ' + why if why else ''}")
     finally:
@@ -123,8 +123,10 @@ def sessions(athlete, trials, data_dir):
                    "back to the first complete session.")
 @click.option("--measure", "-m", "measures", multiple=True, metavar="NAME",
               help=f"Measures to show (repeatable). Default: {', '.join(HISTORY_MEASURES)}.")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+              help="Also draw the progress plots (baseline and MDC band) to this PNG.")
 @data_dir_option
-def history(athlete, set_baseline, measures, data_dir):
+def history(athlete, set_baseline, measures, plot, data_dir):
     """An athlete's sessions and key measures per leg over time, against the baseline.
 
     The latest session is compared with the baseline: a change counts only beyond the
@@ -142,6 +144,10 @@ def history(athlete, set_baseline, measures, data_dir):
         if set_baseline:
             store.set_baseline(athlete, None if set_baseline == "auto" else set_baseline)
         click.echo(_history_text(store, athlete, measures or HISTORY_MEASURES))
+        if plot:
+            from rig.report.athlete import progress_png
+
+            click.echo(f"wrote {progress_png(store, athlete, plot, measures or HISTORY_MEASURES)}")
     finally:
         store.close()
 
@@ -156,13 +162,17 @@ def _history_text(store, athlete: str, measures) -> str:
                 "none yet (no complete session)")]
     lines.append("")
     lines.append(f"  {'SESSION':22}  {'STARTED (UTC)':16}  {'PROTOCOL':18}  {'STATUS':10}  FLAGS")
-    for r in rows:
+    full = [store.session(r["id"]) for r in rows]
+    for r, s in zip(rows, full):
         flags = ", ".join(_flag_title(f) for f in r["flags"]) or "-"
+        bess = (s.get("summary") or {}).get("bess")
+        if isinstance(bess, dict):          # the clinician's confirmed BESS errors (rig score)
+            b = f"BESS {bess['total']} errors (firm {bess['firm']}, foam {bess['foam']})"
+            flags = b if flags == "-" else f"{flags}; {b}"
         lines.append(f"{'*' if r['id'] == base else ' '} {r['id']:22}  {_date(r['started_utc']):16}  "
                      f"{(r['protocol'] or '-')[:18]:18}  {r['status']:10}  {flags}")
     lines.append("  (* = baseline)")
     # measures per task, one line per session, left | right per measure
-    full = [store.session(r["id"]) for r in rows]
     tasks: dict[str, str] = {}
     for s in full:
         for c in s["conditions"]:
@@ -242,13 +252,14 @@ def export(target, out, anonymize, dates, trial, data_dir):
 
 
 @click.command()
-@click.argument("session", metavar="SESSION")
+@click.argument("session", metavar="SESSION|ATHLETE")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="report.html (self-contained) or report.pdf")
 @click.option("--anonymize", is_flag=True, help="Leave out everything personal but the athlete code.")
 @data_dir_option
 def report(session, out, anonymize, data_dir):
-    """Write a report of a session (id or `latest`) for a physician: HTML or PDF.
+    """Write a report for a physician, HTML or PDF: of a session (id or `latest`), or of an
+    athlete over time (an athlete code: progress plots against the baseline and MDC band).
 
     The file is created readable by its owner only (0600): it holds health data."""
     from rig.report import write_report

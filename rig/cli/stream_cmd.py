@@ -12,14 +12,14 @@ import click
 
 from rig import __version__
 from rig.board.link import open_board
-from rig.cli.options import port_option
+from rig.cli.options import force_option, port_option
 from rig.errors import RigError
 from rig.io.stream import stream_writer_for
 
 TARE_WINDOW_S = 0.5
 
 
-def _calibration(link, path, raw_only):
+def _calibration(link, path, raw_only, force=False):
     """The board's calibration (or the nominal one, with a warning), or None for raw only."""
     if raw_only:
         return None, []
@@ -27,7 +27,7 @@ def _calibration(link, path, raw_only):
         from rig.calibration import calibration_for
     except ImportError:
         return None, ["calibration support not installed: raw counts only"]
-    return calibration_for(link.hello, path, blob=link.read_calibration_blob())
+    return calibration_for(link.hello, path, force=force, blob=link.read_calibration_blob())
 
 
 @click.command()
@@ -41,7 +41,8 @@ def _calibration(link, path, raw_only):
 @click.option("--raw-only", is_flag=True, help="Write raw counts only, no forces or COP.")
 @click.option("--tare/--no-tare", default=True, show_default=True,
               help=f"Zero the cell offsets from the first {TARE_WINDOW_S:g} s (the board must be empty then).")
-def stream(port, seconds, out, calibration_path, raw_only, tare):
+@force_option
+def stream(port, seconds, out, calibration_path, raw_only, tare, force):
     """Record raw board data to CSV, with forces and COP when a calibration is available.
 
     Columns: t_s (board time from the first frame, s), host_t_s (host receive time, s; for
@@ -55,7 +56,7 @@ def stream(port, seconds, out, calibration_path, raw_only, tare):
         raise RigError(f"cannot write {out_path}: no such directory {out_path.parent}")
     with open_board(port) as link:
         h = link.hello
-        cal, warnings = _calibration(link, calibration_path, raw_only)
+        cal, warnings = _calibration(link, calibration_path, raw_only, force)
         for w in warnings:
             click.echo(f"Warning: {w}", err=True)
         header = {

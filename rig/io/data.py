@@ -1,7 +1,7 @@
 """What exports contain: session metadata (optionally anonymised) and per-sample trial tables.
 
 Forces and COP are recomputed from the stored raw counts with the calibration stored with the
-session (rig.store.calib), unfiltered; COP is NaN where the total force is below 20 N. The
+session (rig.calibration.record, rig.calibration.apply), unfiltered; COP is NaN where the total force is below 20 N. The
 processing used for the measures (filter, window) is recorded beside, never applied here.
 """
 from __future__ import annotations

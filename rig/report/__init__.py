@@ -14,6 +14,8 @@ SUFFIXES = (".html", ".htm", ".pdf")
 
 
 def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
+    """A session's report (``ref`` a session id, prefix or ``latest``), or an athlete's report
+    over time (``ref`` an athlete code)."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in SUFFIXES:
@@ -26,8 +28,13 @@ def write_report(store, ref: str, out, anonymize: bool = False) -> Path:
 
     if anonymize:   # every part of the report sees the session without ports, ids or paths
         store = _Anonymised(store)
-    session, blocks = content.build(store, ref, anonymize)
-    title = f"Balance report, athlete {session['athlete']}, session {session['id']}"
+    if ref != "latest" and not store.has_session(ref) and store.athlete(ref) is not None:
+        from rig.report import athlete          # an athlete code: the report over time
+
+        title, blocks = athlete.build(store, ref, anonymize)
+    else:
+        session, blocks = content.build(store, ref, anonymize)
+        title = f"Balance report, athlete {session['athlete']}, session {session['id']}"
     from rig.store.files import atomic_output
 
     # owner-only, and no temporary file left on any failure (full disk, read-only, a bug)

@@ -20,6 +20,7 @@ td.r { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #f7f9fb; }
 caption { caption-side: bottom; font-size: .85em; color: #555; text-align: left; padding-top: .3em; }
 .note { background: #fff6e0; border-left: 4px solid #e0a000; padding: .5em .8em; margin: .8em 0; }
+hr.pagebreak { page-break-before: always; border: 0; border-top: 3px double #1f4e79; margin: 2em 0; }
 figure { margin: 1em 0; } figure img { max-width: 100%; } figcaption { font-size: .85em; color: #555; }
 """
 
@@ -29,7 +30,9 @@ def render(blocks: list, title: str) -> str:
            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"]
     for b in blocks:
         kind = b[0]
-        if kind == "title":
+        if kind == "pagebreak":
+            out.append('<hr class="pagebreak">')
+        elif kind == "title":
             out.append(f"<h1>{html.escape(b[1])}</h1>")
         elif kind in ("h2", "h3"):
             out.append(f"<{kind}>{html.escape(b[1])}</{kind}>")
@@ -44,7 +47,7 @@ def render(blocks: list, title: str) -> str:
         elif kind == "figure":
             fig = b[1]()
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=110)
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", pad_inches=0.05)
             data = base64.b64encode(buf.getvalue()).decode("ascii")
             out.append(f'<figure><img alt="{html.escape(b[2])}" src="data:image/png;base64,{data}">'
                        f"<figcaption>{html.escape(b[2])}</figcaption></figure>")

@@ -132,17 +132,31 @@ class _Flow:
             self.text(t.caption, size=7.5, color="#555", gap_after=0.04)
         self.y -= 0.1
 
-    def figure(self, fig: Figure, caption: str):
+    @staticmethod
+    def raster(fig: Figure):
+        """The figure as an image, cropped to its drawn content (no clipped axis labels)."""
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=200)
+        fig.savefig(buf, format="png", dpi=200, bbox_inches="tight", pad_inches=0.05)
         buf.seek(0)
-        img = imread(buf)
-        w_in, h_in = fig.get_size_inches()
-        w = min(USABLE_W, w_in * 0.95)
+        return imread(buf)
+
+    @staticmethod
+    def figure_size(img) -> tuple[float, float]:
+        w = min(USABLE_W, img.shape[1] / 200 * 0.95)
         h = w * img.shape[0] / img.shape[1]
         if h > PAGE_H - 2 * MARGIN - 0.5:
             h = PAGE_H - 2 * MARGIN - 0.5
             w = h * img.shape[1] / img.shape[0]
+        return w, h
+
+    def figure(self, img, caption: str, keep_below_in: float = 0.0):
+        """Place an image at the page width; ``keep_below_in`` > 0: shrink it (to 55 % at the
+        least) so that much room stays below it on this page (page 1 keeps its limits)."""
+        w, h = self.figure_size(img)
+        if keep_below_in:
+            room = self.y - MARGIN - keep_below_in - 0.3
+            if h > room >= 0.55 * h:
+                w, h = w * room / h, room
         self.need(h + 0.3)
         ax = self.fig.add_axes(((MARGIN + (USABLE_W - w) / 2) / PAGE_W, (self.y - h) / PAGE_H,
                                 w / PAGE_W, h / PAGE_H))
@@ -159,21 +173,43 @@ def _hline(fig, y_in, color, lw):
                   color=color, lw=lw)
 
 
+def _following_height(blocks: list, i: int, images: dict) -> float:
+    """Height (in) the block after a heading needs on the same page (keeps headings with it)."""
+    if i + 1 >= len(blocks):
+        return 0.0
+    b = blocks[i + 1]
+    if b[0] == "figure":
+        if i + 1 not in images:
+            images[i + 1] = _Flow.raster(b[1]())
+        return _Flow.figure_size(images[i + 1])[1] + 0.3
+    if b[0] == "table":
+        return 0.75          # header and two rows
+    if b[0] == "h3":
+        return 0.35 + _following_height(blocks, i + 1, images)
+    if b[0] in ("p", "note", "bullets"):
+        return 0.45
+    return 0.0
+
+
 def render(blocks: list, title: str, out) -> None:
+    images: dict[int, object] = {}
     with PdfPages(out, metadata={"Title": title, "Creator": "balance rig"}) as pdf:
         flow = _Flow(pdf, title)
-        for b in blocks:
+        for i, b in enumerate(blocks):
             kind = b[0]
-            if kind == "title":
+            if kind == "pagebreak":
+                if flow.y < PAGE_H - MARGIN - 1e-6:
+                    flow._new_page()
+            elif kind == "title":
                 flow.text(b[1], size=16, weight="bold", color=BLUE, gap_after=0.02)
                 flow.rule(lw=1.5)
             elif kind == "h2":
-                flow.need(0.9)
+                flow.need(0.5 + _following_height(blocks, i, images))
                 flow.y -= 0.12
                 flow.text(b[1], size=12.5, weight="bold", color=BLUE, gap_after=0.0)
                 flow.rule(lw=0.6)
             elif kind == "h3":
-                flow.need(0.6)
+                flow.need(0.3 + _following_height(blocks, i, images))
                 flow.text(b[1], size=10.5, weight="bold", gap_after=0.04)
             elif kind == "p":
                 flow.text(b[1])
@@ -186,5 +222,7 @@ def render(blocks: list, title: str, out) -> None:
             elif kind == "table":
                 flow.table(b[1])
             elif kind == "figure":
-                flow.figure(b[1](), b[2])
+                img = images.pop(i) if i in images else _Flow.raster(b[1]())
+                opts = b[3] if len(b) > 3 else {}
+                flow.figure(img, b[2], keep_below_in=opts.get("keep_below_in", 0.0))
         flow.close()

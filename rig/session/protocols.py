@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +26,33 @@ CHAIN_KEYS = {"repetitions": (int, 1), "depth_window_s": (float, 0.05), "heel_li
               "mdc_reference": (str, None), "target_s": (float, 2.0), "target_pct": (float, 10.0),
               "target_radius_mm": (float, 1.0), "cue_delay_s": (float, 0.5), "min_reps": (int, 0)}
 TRIAL_KEYS = ("trial_duration_s", "trials", "practice_trials", "rest_s", "countdown_s", "lead_in_s")
+# Physical ranges of every number a protocol file may hold (key: (type, lowest, highest)), stated
+# in protocols/SCHEMA.md. They bound a session's length (a clinic sitting, not a night) and keep
+# filters and rules meaningful; a value outside is a broken file, not a setting.
+TRIAL_RANGES = {
+    "trial_duration_s": (float, 1.0, 600.0),
+    "trials": (int, 1, 20),
+    "practice_trials": (int, 0, 10),
+    "rest_s": (float, 0.0, 600.0),
+    "countdown_s": (float, 0.0, 60.0),
+    "lead_in_s": (float, 0.0, 60.0),
+}
+DEFAULT_RANGES = {"min_rate_hz": (float, 0.0, 100_000.0), "lowpass_hz": (float, 0.1, 500.0)}
+VALIDITY_RANGES = {
+    "stepped_off_fraction": (float, 0.0, 1.0),
+    "stepped_off_s": (float, 0.0, 60.0),
+    "max_touchdowns": (int, 0, 100),
+    "weight_tolerance": (float, 0.0, 1.0),
+    "max_outside_foot_fraction": (float, 0.0, 1.0),
+    "foot_margin_mm": (float, 0.0, 100.0),
+    "max_lost_fraction": (float, 0.0, 1.0),
+    "error_candidates": (bool, None, None),
+}
+MAX_CONDITIONS = 50
+CONDITION_KEYS = ("name", "stance", "eyes", "surface", "kind") + TRIAL_KEYS
+DEFAULT_KEYS = TRIAL_KEYS + ("min_rate_hz", "min_rate_reason", "lowpass_hz")
+SCREENING_KEYS = ("condition_eyes", "cait_cutoff", "cait_reference", "cait_bands", "history_reference",
+                  "balance", "lunge_asymmetry_cm", "lunge_reference")
 
 
 class ProtocolRefused(RigError):
@@ -133,7 +161,7 @@ class Protocol:
 
     def as_dict(self) -> dict:
         """What a session stores about its protocol."""
-        return {"name": self.name, "version": self.version, "sha256": self.sha256,
+        return {"name": self.name, "version": self.version, "title": self.title, "sha256": self.sha256,
                 "params": {"demo": self.demo, "demo_note": self.demo_note if self.demo else "",
                            "side": self.side, "min_rate_hz": self.min_rate_hz, "lowpass_hz": self.lowpass_hz,
                            "conditions": [dataclasses.asdict(c) for c in self.conditions],
@@ -152,6 +180,9 @@ class Protocol:
             why = f": {self.min_rate_reason}" if self.min_rate_reason else ""
             raise ProtocolRefused(f"{self.name} needs a board sampling at >= {self.min_rate_hz:g} Hz; "
                                   f"this board samples at {rate_hz:g} Hz{why}")
+        if self.lowpass_hz is not None and self.lowpass_hz >= rate_hz / 2:
+            raise ProtocolRefused(f"{self.name}: its low-pass filter ({self.lowpass_hz:g} Hz) must be below half "
+                                  f"the board's sampling rate ({rate_hz:g} Hz / 2 = {rate_hz / 2:g} Hz, Nyquist)")
 
 
 # ----------------------------------------------------------------------------- loading
@@ -179,6 +210,8 @@ def load_protocol(name_or_path) -> Protocol:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ProtocolFileError(f"{p}: not valid TOML ({e})") from None
+    except RecursionError:
+        raise ProtocolFileError(f"{p}: not valid TOML (nested too deeply)") from None
     return _Parser(str(p), data).protocol(hashlib.sha256(raw).hexdigest())
 
 
@@ -189,7 +222,7 @@ class _Parser:
     def err(self, key: str, what: str):
         return ProtocolFileError(f"{self.path}: key {key}: {what}")
 
-    def get(self, table: dict, key: str, where: str, typ, default=..., choices=None, lo=None):
+    def get(self, table: dict, key: str, where: str, typ, default=..., choices=None, lo=None, hi=None):
         full = f"{where}.{key}" if where else key
         if key not in table:
             if default is ...:
@@ -202,9 +235,23 @@ class _Parser:
             raise self.err(full, f"expected {_typename(typ)}, got {v!r}")
         if choices is not None and v not in choices:
             raise self.err(full, f"expected one of {', '.join(choices)}, got {v!r}")
-        if lo is not None and v < lo:
-            raise self.err(full, f"expected >= {lo}, got {v!r}")
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if not math.isfinite(v):
+                raise self.err(full, f"expected a finite number, got {v!r}")
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise self.err(full, f"expected {_typename(typ)} {_range(lo, hi)}, got {v!r}")
         return v
+
+    def known(self, table: dict, where: str, keys) -> None:
+        """Unknown keys are errors: a misspelt ``surfce`` must not silently run on the default."""
+        for k in table:
+            if k not in keys:
+                raise self.err(f"{where}.{k}" if where else k,
+                               f"unknown key (expected one of {', '.join(keys)})")
+
+    def ranged(self, table: dict, key: str, where: str, ranges: dict, default=...):
+        typ, lo, hi = ranges[key]
+        return self.get(table, key, where, typ, default, lo=lo, hi=hi)
 
     def protocol(self, sha: str) -> Protocol:
         d = self.data
@@ -215,15 +262,19 @@ class _Parser:
                 raise self.err(k, f"unknown key (expected one of {', '.join(sorted(known))})")
         name = self.get(d, "name", "", str)
         defaults = self.get(d, "defaults", "", dict, {})
+        self.known(defaults, "defaults", DEFAULT_KEYS)
         trial_defaults = self._trial_params(defaults, "defaults", {})
         conds_raw = self.get(d, "conditions", "", list)
         if not conds_raw:
             raise self.err("conditions", "expected at least one [[conditions]] table")
+        if len(conds_raw) > MAX_CONDITIONS:
+            raise self.err("conditions", f"expected at most {MAX_CONDITIONS} conditions, got {len(conds_raw)}")
         conditions = []
         for i, c in enumerate(conds_raw):
             where = f"conditions[{i}]"
             if not isinstance(c, dict):
                 raise self.err(where, "expected a table")
+            self.known(c, where, CONDITION_KEYS)
             conditions.append(Condition(
                 name=self.get(c, "name", where, str),
                 stance=self.get(c, "stance", where, str, choices=STANCES),
@@ -253,9 +304,9 @@ class _Parser:
             description=self.get(d, "description", "", str, ""),
             references=tuple(self._strings(d, "references")), measures=tuple(measures),
             conditions=tuple(conditions),
-            min_rate_hz=self.get(defaults, "min_rate_hz", "defaults", float, 0.0, lo=0.0),
+            min_rate_hz=self.ranged(defaults, "min_rate_hz", "defaults", DEFAULT_RANGES, 0.0),
             min_rate_reason=self.get(defaults, "min_rate_reason", "defaults", str, ""),
-            lowpass_hz=self.get(defaults, "lowpass_hz", "defaults", float, 10.0, lo=0.1),
+            lowpass_hz=self._lowpass(defaults),
             validity=self._validity(self.get(d, "validity", "", dict, {})),
             screening=self._screening(d["screening"]) if "screening" in d else None,
             path=self.path, sha256=sha, demo_overrides=dict(demo),
@@ -263,12 +314,20 @@ class _Parser:
             chain=self._chain(self.get(d, "chain", "", dict, {}), "chain"))
         return p.with_side(side) if side else p
 
+    def _lowpass(self, defaults: dict) -> float:
+        """The low-pass cut-off; below Nyquist of the slowest board the protocol accepts."""
+        lp = self.ranged(defaults, "lowpass_hz", "defaults", DEFAULT_RANGES, 10.0)
+        rate = self.ranged(defaults, "min_rate_hz", "defaults", DEFAULT_RANGES, 0.0)
+        if rate > 0 and lp >= rate / 2:
+            raise self.err("defaults.lowpass_hz", f"expected a cut-off below half of min_rate_hz "
+                                                  f"({rate:g} Hz / 2 = {rate / 2:g} Hz, Nyquist), got {lp!r}")
+        return lp
+
     def _trial_params(self, t: dict, where: str, base: dict) -> dict:
         out = dict(base)
-        for key, typ, lo in (("trial_duration_s", float, 1.0), ("trials", int, 1), ("practice_trials", int, 0),
-                             ("rest_s", float, 0.0), ("countdown_s", float, 0.0), ("lead_in_s", float, 0.0)):
+        for key in TRIAL_KEYS:
             if key in t or key not in base:
-                out[key] = self.get(t, key, where, typ, base.get(key, ...), lo=lo)
+                out[key] = self.ranged(t, key, where, TRIAL_RANGES, base.get(key, ...))
         return out
 
     def _chain(self, t: dict, where: str, only_known: bool = True) -> dict:
@@ -294,40 +353,40 @@ class _Parser:
         for k in v:
             if k not in fields:
                 raise self.err(f"validity.{k}", f"unknown rule (expected one of {', '.join(fields)})")
-        kw = {}
-        for k, typ in (("stepped_off_fraction", float), ("stepped_off_s", float), ("max_touchdowns", int),
-                       ("weight_tolerance", float), ("max_outside_foot_fraction", float),
-                       ("foot_margin_mm", float), ("max_lost_fraction", float), ("error_candidates", bool)):
-            if k in v:
-                kw[k] = self.get(v, k, "validity", typ, lo=None if typ is bool else 0)
+        kw = {k: self.ranged(v, k, "validity", VALIDITY_RANGES) for k in VALIDITY_RANGES if k in v}
         return Validity(**kw)
 
     def _screening(self, s) -> Screening:
         if not isinstance(s, dict):
             raise self.err("screening", "expected a table")
+        self.known(s, "screening", SCREENING_KEYS)
         bands = self.get(s, "cait_bands", "screening", list, [])
         for i, b in enumerate(bands):
             w = f"screening.cait_bands[{i}]"
             if not isinstance(b, dict):
                 raise self.err(w, "expected a table {rule, value, reference}")
+            self.known(b, w, ("rule", "value", "reference"))
             self.get(b, "rule", w, str, choices=("<=", "<"))
-            self.get(b, "value", w, (int, float))
+            self.get(b, "value", w, float, lo=0.0, hi=30.0)
             self.get(b, "reference", w, str)
         rules = []
         for i, b in enumerate(self.get(s, "balance", "screening", list)):
             w = f"screening.balance[{i}]"
             from rig.engine.sway import MEASURES
 
+            if not isinstance(b, dict):
+                raise self.err(w, "expected a table {measure, worse, reference, mdc_pct}")
+            self.known(b, w, ("measure", "worse", "reference", "mdc_pct"))
             m = self.get(b, "measure", w, str)
             if m not in MEASURES:
                 raise self.err(f"{w}.measure", f"unknown measure {m!r} (see rig.engine.sway.MEASURES)")
             rules.append(BalanceRule(m, self.get(b, "worse", w, str, choices=("lower", "higher")),
                                      self.get(b, "reference", w, str),
-                                     self.get(b, "mdc_pct", w, float, None, lo=0.0)))
-        lunge = self.get(s, "lunge_asymmetry_cm", "screening", float, None, lo=0.0)
+                                     self.get(b, "mdc_pct", w, float, None, lo=0.0, hi=1000.0)))
+        lunge = self.get(s, "lunge_asymmetry_cm", "screening", float, None, lo=0.0, hi=20.0)
         return Screening(
             condition_eyes=self.get(s, "condition_eyes", "screening", str, "closed", choices=EYES),
-            cait_cutoff=self.get(s, "cait_cutoff", "screening", float),
+            cait_cutoff=self.get(s, "cait_cutoff", "screening", float, lo=0.0, hi=30.0),
             cait_reference=self.get(s, "cait_reference", "screening", str),
             cait_bands=tuple(dict(b) for b in bands),
             history_reference=self.get(s, "history_reference", "screening", str),
@@ -340,3 +399,10 @@ def _typename(typ) -> str:
         return " or ".join(_typename(t) for t in typ)
     return {str: "a string", float: "a number", int: "an integer", bool: "true or false",
             list: "a list", dict: "a table"}.get(typ, typ.__name__)
+
+
+def _range(lo, hi) -> str:
+    """Plain words for a range: 'between 0 and 30', 'of at least 1', 'of at most 5'."""
+    if lo is not None and hi is not None:
+        return f"between {lo:g} and {hi:g}"
+    return f"of at least {lo:g}" if lo is not None else f"of at most {hi:g}"

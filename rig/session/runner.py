@@ -50,7 +50,9 @@ STALL_S = 10.0             # host seconds without a frame: the board has gone qu
 
 
 class Stopped(RigError):
-    """The operator stopped the session (Ctrl-C or closed the window)."""
+    """The operator stopped the session (Ctrl-C, SIGTERM or closed the window)."""
+
+    exit_code = 130     # rig.session.interrupts.EXIT_INTERRUPTED, the same for every command
 
 
 class WaitTimeout(RigError):
@@ -173,7 +175,8 @@ class Runner:
     def __init__(self, protocol, link, calibration, store, ui, *, athlete: str, entries=None,
                  mass_kg: float | None = None, foot_length_mm: float = stance_marks.FOOT_LENGTH_MM,
                  foot_width_mm: float = stance_marks.FOOT_WIDTH_MM, interactive: bool = False,
-                 max_repeats: int = 2, snapshot=None, port: str = "", meta: dict | None = None):
+                 max_repeats: int = 2, snapshot=None, port: str = "", meta: dict | None = None,
+                 resume_sid: str | None = None, prior_trials=()):
         self.p = protocol
         self.link = link
         self.store = store
@@ -195,6 +198,9 @@ class Runner:
         self._rec = None
         self._last_frame_wall: float | None = None
         self._t_phase: float | None = None     # board time at which the previous phase ended
+        # resuming an incomplete session (``rig run --resume``): its id and the trials it has
+        self.resume_sid = resume_sid
+        self.prior_trials = list(prior_trials)
 
     # -- the loop ------------------------------------------------------------------------------
     def _tick(self) -> Samples:
@@ -212,8 +218,9 @@ class Runner:
         elif wall - self._last_frame_wall > STALL_S:
             raise RigError(f"port {self.link.url}: the board sent no data for {STALL_S:g} s "
                            f"(stalled or unplugged?) after {self.link.frame_count} frames")
-        if self.ui.closed:
-            raise Stopped("the live view was closed")
+        why = self.ui.stop_reason()      # Ctrl-C, SIGTERM, window closed: a flag (rig.session.interrupts)
+        if why:
+            raise Stopped(why)
         self.ui.process_events()
         time.sleep(max(0.0, POLL_S - (time.monotonic() - wall)))
         return new
@@ -404,16 +411,15 @@ class Runner:
     def _take_stance(self, cond) -> None:
         instr = self._instruction(cond)
         self.ui.phase(instr)
-        warned = False
 
         def ready(buf):
-            nonlocal warned
-            if self._wrong_foot(buf, cond) and not warned:
-                self.ui.message(f"wrong foot: stand on the {cond.side} foot", "warn")
-                warned = True
+            # shown while the athlete is on the wrong foot, gone at the next frame once not
+            self.ui.status("wrong_foot", f"wrong foot: stand on the {cond.side} foot"
+                           if self._wrong_foot(buf, cond) else None)
             return self._ready_at(buf, cond) is not None
 
         t = self._wait(ready, what=instr)
+        self.ui.status("wrong_foot", None)
         return self._ready_at(self.feed.buffer.upto(t), cond)
 
     @staticmethod
@@ -603,6 +609,8 @@ class Runner:
             if cands:   # the board proposes, the clinician scores (eyes, hands are not visible to it)
                 self.ui.message(f"{len(cands)} error candidate(s) for the clinician to confirm: " + "; ".join(
                     f"{c['t_s']:.1f} s {c['kind']}" for c in cands), "info")
+        if self.ui.take_key("repeat"):     # the clinician saw what the board cannot (live view: R)
+            reasons = reasons + ["repeat requested by the clinician"]
         status = "valid" if not reasons else "invalid"
         tid = rec.finish(status, reasons, stats, window, measures, processing)
         if self.snapshot:
@@ -621,11 +629,15 @@ class Runner:
             meta["clinical_entries"] = self.entries.as_dict()
         if self.mass_kg:
             meta["body_mass_entered_kg"] = self.mass_kg
-        self.sid = self.store.new_session(
-            self.athlete, self.p.as_dict(),
-            {"board_id": h.board_id_hex, "firmware": h.firmware_str, "rate_hz": h.rate_hz, "port": self.port},
-            self.calibration, meta)
-        self.result = SessionResult(self.sid)
+        if self.resume_sid:
+            self.sid = self.resume_sid
+            self.store.set_session_status(self.sid, "open")
+        else:
+            self.sid = self.store.new_session(
+                self.athlete, self.p.as_dict(),
+                {"board_id": h.board_id_hex, "firmware": h.firmware_str, "rate_hz": h.rate_hz, "port": self.port},
+                self.calibration, meta)
+        self.result = SessionResult(self.sid, trials=list(self.prior_trials))
         try:
             self._run_conditions()
         except (KeyboardInterrupt, Stopped, DisconnectError, RigError) as e:
@@ -663,15 +675,16 @@ class Runner:
         self.zero(first=True)
         first = True
         for cond in self.p.conditions:
-            valid = 0
-            repeats = 0
-            plan = [(True, i + 1) for i in range(cond.practice_trials)]
+            before = [t for t in self.prior_trials if t.condition == cond.name]     # resumed session
+            valid = sum(t.status == "valid" and not t.practice for t in before)
+            repeats = sum(t.status == "invalid" and not t.practice for t in before)
+            plan = [] if before else [(True, i + 1) for i in range(cond.practice_trials)]
             for prac, i in plan:
                 if not first:
                     self._rest(cond)
                 first = False
                 self.result.trials.append(self.run_trial(cond, i, True))
-            index = 1
+            index = 1 + max((t.index for t in before if not t.practice), default=0)
             while valid < cond.trials:
                 if not first:
                     self._rest(cond)
@@ -701,8 +714,9 @@ class Runner:
 
     def _rest(self, cond) -> None:
         self.zero(first=False)
-        if cond.rest_s > 0:
-            self._wait_board_s(cond.rest_s, lambda s: f"Rest {s} s")
+        if cond.rest_s > 0:     # the clinician's "next" key (live view) ends the rest early
+            self._wait_board_s(cond.rest_s, lambda s: f"Rest {s} s",
+                               abort_if=lambda b: float(b.t_s[-1]) if len(b) and self.ui.take_key("next") else None)
 
     # -- results -------------------------------------------------------------------------------
     def _conclude(self) -> None:
@@ -713,6 +727,9 @@ class Runner:
                    "body_mass_kg": round(self.mass_kg, 1) if self.mass_kg else None,
                    "trials": {"valid": sum(t.status == "valid" and not t.practice for t in self.result.trials),
                               "invalid": sum(t.status != "valid" and not t.practice for t in self.result.trials)}}
+        from rig.session.scores import protocol_summary
+
+        summary.update(protocol_summary(self.p, means))     # its measures list, Romberg quotients
         flags: list[dict] = []
         if self.p.screening is not None:
             from rig.session.screening import screen

@@ -72,6 +72,23 @@ class HeadlessUI:
     def message(self, text: str, level: str = "info") -> None:
         self._print(("Warning: " if level == "warn" else "") + text)
 
+    def status(self, key: str, text: str | None, level: str = "warn") -> None:
+        """A message that holds while its cause does (None: the cause ended). Printed once
+        when it starts; the live view also removes it when it ends."""
+        active = getattr(self, "_statuses", None)
+        if active is None:
+            active = self._statuses = {}
+        if text and active.get(key) != text:
+            self._print(("Warning: " if level == "warn" else "") + text)
+        if text:
+            active[key] = text
+        else:
+            active.pop(key, None)
+
+    def take_key(self, name: str) -> bool:
+        """A clinician key (``next``, ``repeat``, ``stop``) pressed in the live view; none here."""
+        return False
+
     def beep(self) -> None:
         if self.tty:
             self.out.write("\a")
@@ -79,6 +96,14 @@ class HeadlessUI:
 
     def process_events(self) -> None:
         pass
+
+    def stop_reason(self) -> str | None:
+        """Why the session must stop now (Ctrl-C, SIGTERM, window closed), or None.
+
+        Checked by the runner at every poll; see rig.session.interrupts."""
+        from rig.session import interrupts
+
+        return interrupts.pending()
 
     def trial_done(self, res, cond) -> None:
         what = "practice" if res.practice else f"trial {res.index}"
@@ -94,7 +119,10 @@ class HeadlessUI:
 
     def ask_repeat(self, res, cond, interactive: bool) -> bool:
         if interactive:
-            return click.confirm("  Repeat this trial?", default=True)
+            from rig.session import interrupts
+
+            with interrupts.prompting():
+                return click.confirm("  Repeat this trial?", default=True)
         self._print("  the trial will be repeated")
         return True
 
@@ -119,16 +147,32 @@ class HeadlessUI:
 class LiveUI(HeadlessUI):
     """The live view (rig.gui.live) beside the terminal text."""
 
-    def __init__(self, title: str = "balance rig", stream=None):
+    def __init__(self, title: str = "balance rig", stream=None, fullscreen: bool = False):
         super().__init__(stream)
         from rig.gui.live import LiveView
 
-        self.view = LiveView(title=title)
+        self.view = LiveView(title=title, fullscreen=fullscreen)
         self._saved: list[Path] = []
 
     @property
     def closed(self) -> bool:
         return self.view.is_closed
+
+    def stop_reason(self) -> str | None:
+        if self.view.is_closed:
+            return "stopped by the operator (live view closed)"
+        if self.view.take_key("stop"):
+            from rig.session import interrupts
+
+            interrupts.request("stopped by the operator (Esc)")
+        return super().stop_reason()
+
+    def status(self, key: str, text: str | None, level: str = "warn") -> None:
+        super().status(key, text, level)
+        self.view.set_status(key, text, level)
+
+    def take_key(self, name: str) -> bool:
+        return self.view.take_key(name)
 
     def set_trial(self, label, feet, duration_s) -> None:
         super().set_trial(label, feet, duration_s)

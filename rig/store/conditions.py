@@ -44,11 +44,17 @@ def condition_key(condition: dict) -> str:
     return "|".join((c["stance"], c["eyes"], c["surface"], c["side"])) if c["stance"] else c["name"]
 
 
+def _sideless_stance(stance: str) -> str:
+    """``single_left``/``single_right`` (the protocols' stances) -> ``single-leg``."""
+    st = stance.lower()
+    return "single-leg" if st.startswith("single_") and st[len("single_"):] in SIDES else stance
+
+
 def task_key(condition: dict) -> str:
     """The condition without its side: what a left and a right trial have in common."""
     c = normalise(condition)
     if c["stance"]:
-        return "|".join((c["stance"], c["eyes"], c["surface"]))
+        return "|".join((_sideless_stance(c["stance"]), c["eyes"], c["surface"]))
     name = c["name"]
     for side in SIDES:
         name = name.replace(side, "").replace(side.capitalize(), "")
@@ -58,7 +64,9 @@ def task_key(condition: dict) -> str:
 def task_label(condition: dict) -> str:
     c = normalise(condition)
     if c["stance"]:
-        return ", ".join(v for v in (c["stance"], _eyes(c["eyes"]), c["surface"]) if v)
+        st = {"single-leg": "Single leg", "bipedal": "Bipedal", "tandem": "Tandem"}.get(
+            _sideless_stance(c["stance"]), _sideless_stance(c["stance"]))
+        return ", ".join(v for v in (st, _eyes(c["eyes"]), c["surface"]) if v)
     return task_key(condition)
 
 

@@ -316,6 +316,15 @@ class Store:
         if status != "open":
             self._release_lease(sid)
 
+    def update_session_summary(self, sid: str, patch: dict) -> None:
+        """Merge ``patch`` into the session's summary (e.g. the clinician's BESS scores entered
+        after the run), leaving status and times as they are."""
+        sid = self.resolve_session(sid)
+        with self._tx() as c:
+            row = c.execute("SELECT summary_json FROM sessions WHERE id = ?", (sid,)).fetchone()
+            summary = json.loads(row["summary_json"]) if row["summary_json"] else {}
+            c.execute("UPDATE sessions SET summary_json = ? WHERE id = ?", (_dumps(summary | dict(patch)), sid))
+
     def set_session_status(self, sid: str, status: str) -> None:
         if status not in SESSION_STATUSES:
             raise ValueError(f"session status must be one of {SESSION_STATUSES}")
@@ -387,13 +396,15 @@ class Store:
         return out
 
     def _trials(self, sid: str) -> list[dict]:
-        rows = self._q("SELECT * FROM trials WHERE session = ? ORDER BY idx, started_utc, rowid", (sid,))
+        # recording order: ``number`` (1, 2, ...) is the one trial numbering of every listing,
+        # export (--trial N) and report; ``index`` stays the repeat count within its condition
+        rows = self._q("SELECT * FROM trials WHERE session = ? ORDER BY started_utc, rowid", (sid,))
         ms: dict[str, dict] = {}
         for m in self._q("SELECT m.trial, m.name, m.value FROM measures m JOIN trials t ON t.id = m.trial"
                          " WHERE t.session = ? ORDER BY m.rowid", (sid,)):
             ms.setdefault(m["trial"], {})[m["name"]] = math.nan if m["value"] is None else m["value"]
         return [{
-            "id": t["id"], "session": sid, "index": t["idx"], "practice": bool(t["practice"]),
+            "id": t["id"], "session": sid, "number": n, "index": t["idx"], "practice": bool(t["practice"]),
             "condition": json.loads(t["condition_json"]), "condition_key": t["condition_key"],
             "side": t["side"], "status": t["status"], "reasons": json.loads(t["reasons_json"]),
             "stats": json.loads(t["stats_json"]),
@@ -402,7 +413,7 @@ class Store:
             "n_frames": t["n_frames"], "started_utc": t["started_utc"],
             "finished_utc": t["finished_utc"], "recovered": bool(t["recovered"]),
             "trace_path": t["trace_path"],
-        } for t in rows]
+        } for n, t in enumerate(rows, 1)]
 
     # -- trials ------------------------------------------------------------------------------
     def begin_trial(self, sid: str, condition: dict, index: int, practice: bool = False,

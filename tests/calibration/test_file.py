@@ -99,6 +99,25 @@ BREAKAGES = [
     ('nominal = false', 'nominal = "no"', "nominal"),
     ('nominal = false', 'nominal = false\ngains = 3', "gains"),
     ('[cells]', '[cels]', "cels"),
+    # implausible numbers: a denormal gain, degenerate geometry, float channels and schema
+    ('[1800.0, 1850.0, 1820.0, 1870.0]', '[1800.0, 5e-324, 1820.0, 1870.0]', r"cells.gain_counts_per_n\[1\]"),
+    ('[1800.0, 1850.0, 1820.0, 1870.0]', '[1800.0, 1e9, 1820.0, 1870.0]', r"cells.gain_counts_per_n\[1\]"),
+    ('[1800.0, 1850.0, 1820.0, 1870.0]', '[1800.0, inf, 1820.0, 1870.0]', r"cells.gain_counts_per_n\[1\]"),
+    ('[[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]]',
+     '[[-180.0, 1.0], [180.0, 1.0], [-180.0, -1.0], [180.0, -1.0]]', "cells.positions_mm"),          # 360 x 2 mm
+    ('[[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]]',
+     '[[-180.0, 180.0], [180.0, 180.0], [-179.0, -180.0], [-178.0, -180.0]]', "cells.positions_mm"),     # BL, BR near FL's line
+    ('[[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]]',
+     '[[-180.0, 180.0], [180.0, 180.0], [0.0, 170.0], [1.0, -180.0]]', "cells.positions_mm"),            # not convex
+    ('channel = [0, 1, 2, 3]', 'channel = [0.0, 1.0, 2.0, 3.0]', "cells.channel"),
+    ('channel = [0, 1, 2, 3]', 'channel = [true, 0, 2, 3]', "cells.channel"),
+    ('schema = 1', 'schema = 1.0', "schema"),
+    ('[noise_floor]\ncop_sd_x_mm = 0.1', '[noise_floor]\ncop_sd_x_mm = 0.1\nnoize = 1', "noise_floor.noize"),
+    ('[noise_floor]', '[correction]\nmodel = "affine"\ncop_x_mm = [0.0, 9.0, 0.0]\ncop_y_mm = [0.0, 0.0, 0.0]\n[noise_floor]',
+     r"correction.cop_x_mm\[1\]"),
+    ('[noise_floor]', '[correction]\nmodel = "none"\nmodle = "affine"\n[noise_floor]', "correction.modle"),
+    ('[noise_floor]', '[[placements]]\nmass_kg = 20.0\nx_mm = 0.0\ny_mm = 0.0\nmas_kg = 2\n[noise_floor]', r"placements\[0\].mas_kg"),
+    ('schema = 1', 'x = ' + '[' * 3000 + ']' * 3000 + '\nschema = 1', "x"),
 ]
 
 

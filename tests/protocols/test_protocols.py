@@ -1,4 +1,5 @@
 """Protocols as data: the shipped files load; broken files give one line naming file and key."""
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,28 @@ GOOD = (Path(__file__).resolve().parents[2] / "protocols" / "romberg.toml").read
     (lambda s: s.replace('stance = "bipedal"', 'stance = "one_leg"', 1), "key conditions[0].stance: expected one of"),
     (lambda s: s.replace('"mean_velocity_mm_s"', '"wobble_mm"'), "key measures[0]: unknown measure 'wobble_mm'"),
     (lambda s: s.replace("[validity]", "[validity]\nmax_wobble = 3"), "key validity.max_wobble: unknown rule"),
-    (lambda s: s.replace("trial_duration_s = 30.0", "trial_duration_s = 0.0"), "key defaults.trial_duration_s: expected >= 1"),
+    (lambda s: s.replace("trial_duration_s = 30.0", "trial_duration_s = 0.0"),
+     "key defaults.trial_duration_s: expected a number between 1 and 600, got 0.0"),
+    # unknown keys anywhere name their table (a misspelt surface must not run on the default)
+    (lambda s: s.replace('eyes = "closed"', 'eyes = "closed"\nsurfce = "foam"'), "key conditions[1].surfce: unknown key"),
+    (lambda s: s.replace("[defaults]", "[defaults]\nlowpas_hz = 6"), "key defaults.lowpas_hz: unknown key"),
+    (lambda s: s.replace("[demo]", "[demo]\ntrails = 2"), "key demo.trails: unknown key"),
+    # every number finite and in its physical range
+    (lambda s: s.replace("lowpass_hz = 10.0", "lowpass_hz = nan"), "key defaults.lowpass_hz: expected a finite number"),
+    (lambda s: s.replace("lowpass_hz = 10.0", "lowpass_hz = inf"), "key defaults.lowpass_hz: expected a finite number"),
+    (lambda s: s.replace("lowpass_hz = 10.0", "lowpass_hz = 1e6"), "key defaults.lowpass_hz: expected a number between 0.1 and 500"),
+    (lambda s: s.replace("lowpass_hz = 10.0", "lowpass_hz = 25.0"), "key defaults.lowpass_hz: expected a cut-off below half of min_rate_hz"),
+    (lambda s: s.replace("trials = 3", "trials = 1000000000"), "key defaults.trials: expected an integer between 1 and 20"),
+    (lambda s: s.replace("trials = 3", "trials = 1e9"), "key defaults.trials: expected an integer, got 1000000000.0"),
+    (lambda s: s.replace("practice_trials = 0", "practice_trials = 1000000"), "key defaults.practice_trials: expected an integer between 0 and 10"),
+    (lambda s: s.replace("rest_s = 15.0", "rest_s = -inf"), "key defaults.rest_s: expected a finite number"),
+    (lambda s: s.replace("min_rate_hz = 50.0", "min_rate_hz = nan"), "key defaults.min_rate_hz: expected a finite number"),
+    (lambda s: s.replace("weight_tolerance = 0.10", "weight_tolerance = nan"), "key validity.weight_tolerance: expected a finite number"),
+    (lambda s: s.replace("max_lost_fraction = 0.01", "max_lost_fraction = 2.0"), "key validity.max_lost_fraction: expected a number between 0 and 1"),
+    (lambda s: s.replace('name = "bipedal_eyes_open"', 'name = "bipedal_eyes_open"\ntrial_duration_s = 1e5'),
+     "key conditions[0].trial_duration_s: expected a number between 1 and 600"),
+    (lambda s: "x = " + "[" * 5000 + "]" * 5000 + "\n" + s, "not valid TOML (nested too deeply)"),
+    (lambda s: "x = " + "{a=" * 3000 + "1" + "}" * 3000 + "\n" + s, "not valid TOML (nested too deeply)"),
     (lambda s: s.replace('eyes = "closed"', 'eyes = "shut"'), "key conditions[1].eyes"),
     (lambda s: s + "\n[[conditions]\n", "not valid TOML"),
     (lambda s: s.replace("[[conditions]]", "[[conditionz]]", 1), "key conditionz: unknown key"),
@@ -83,3 +105,30 @@ def test_cli_broken_protocol_is_one_line_and_nonzero(tmp_path):
     assert p.returncode != 0 and "Traceback" not in p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "broken.toml" in lines[0] and "defaults.trials" in lines[0]
+
+
+CAI = (Path(__file__).resolve().parents[2] / "protocols" / "cai-screen.toml").read_text()
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ("cait_cutoff = 25", "cait_cutoff = 25\ncait_cutof = 24", "key screening.cait_cutof: unknown key"),
+    ("cait_cutoff = 25", "cait_cutoff = 250", "key screening.cait_cutoff: expected a number between 0 and 30"),
+    ('measure = "sd_ml_mm"', 'measure = "sd_ml_mm"\nmdc = 3', "key screening.balance[1].mdc: unknown key"),
+    ('{ rule = "<=", value = 27,', '{ rule = "<=", value = nan,', "key screening.cait_bands[0].value: expected a finite number"),
+    ('{ rule = "<=", value = 27,', '{ rule = "<=", valu = 27,', "key screening.cait_bands[0].valu: unknown key"),
+    ("lunge_asymmetry_cm = 1.9", "lunge_asymmetry_cm = inf", "key screening.lunge_asymmetry_cm: expected a finite number"),
+])
+def test_broken_screening_table_names_file_table_and_key(tmp_path, old, new, key):
+    assert old in CAI
+    path = tmp_path / "cai.toml"
+    path.write_text(CAI.replace(old, new, 1))
+    with pytest.raises(ProtocolFileError) as e:
+        load_protocol(path)
+    assert str(path) in str(e.value) and key in str(e.value) and "\n" not in str(e.value)
+
+
+def test_lowpass_must_be_below_the_boards_nyquist_frequency():
+    p = load_protocol("romberg")              # 10 Hz low-pass, min_rate_hz 50
+    p.check_rate(80.0)
+    with pytest.raises(ProtocolRefused, match=r"low-pass filter \(10 Hz\).*20 Hz / 2 = 10 Hz"):
+        dataclasses.replace(p, min_rate_hz=0.0).check_rate(20.0)

@@ -185,7 +185,7 @@ def test_ctrl_c_mid_trial_stops_cleanly_and_keeps_the_trial(tmp_path, one_trial)
     time.sleep(0.5)
     p.send_signal(signal.SIGINT)
     rest, err = p.communicate(timeout=30)
-    assert p.returncode == 1 and "Traceback" not in err
+    assert p.returncode == 130 and "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("Error: stopped by the operator (Ctrl-C)")
     with Store.open(tmp_path / "d") as s:
         ses = s.session("latest")

@@ -26,7 +26,7 @@ def test_history_shows_legs_over_time_and_compares_with_the_baseline(two_session
     root, base, later = two_sessions
     out = _run(root, "history", "A17")
     assert f"baseline {base} (first complete session)" in out
-    assert "single-leg, eyes closed, firm" in out and "sd_ml_mm" in out
+    assert "Single leg, eyes closed, firm" in out and "sd_ml_mm" in out
     cmp = out[out.index("Latest session"):]
     left = [ln for ln in cmp.splitlines() if " left " in ln and "sd_ml_mm" in ln]
     right = [ln for ln in cmp.splitlines() if " right " in ln and "sd_ml_mm" in ln]

@@ -193,4 +193,4 @@ def test_unplugged_board_keeps_the_trial_as_incomplete_with_the_reason(tmp_path)
         r = CliRunner().invoke(cli, ["report", "latest", "--out", str(tmp_path / name), "--data-dir", str(tmp_path)])
         assert r.exit_code == 0, r.output + repr(r.exception)
     html = (tmp_path / "r.html").read_text()
-    assert "No screening result was stored" in html and "unplugged" in html and "incomplete" in html
+    assert "No result was stored" in html and "unplugged" in html and "incomplete" in html
