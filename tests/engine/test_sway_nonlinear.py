@@ -122,3 +122,9 @@ def test_fixed_time_base_is_nan_when_too_short_or_too_slow():
     assert len(m) == 4 and all(np.isnan(v) for v in m.values())
     t = np.arange(600) / 8.0                                 # 8 Hz board: no 5 Hz low-pass
     assert all(np.isnan(v) for v in nonlinear.timebase_measures(np.sin(t), np.cos(t), 8.0).values())
+
+
+def test_sample_entropy_other_template_lengths_equal_brute_force(rng):
+    s = np.sin(np.arange(400) * 0.21) + 0.3 * rng.normal(size=400)
+    for m in (1, 3):
+        assert nonlinear.sample_entropy(s, m=m) == pytest.approx(sampen_brute(s, m=m), rel=1e-12)
