@@ -22,19 +22,21 @@ def write_csv(path, t, x, y):
                header="t_s,cop_x_mm,cop_y_mm", comments="")
 
 
-def test_same_sway_at_100_hz_and_1_khz_through_rig_analyze(tmp_path, capsys):
+def test_same_sway_at_80_hz_100_hz_and_1_khz_through_rig_analyze(tmp_path, capsys):
     paths = []
-    for fs in (100.0, 1000.0):
+    for fs in (80.0, 100.0, 1000.0):
         p = tmp_path / f"sway_{fs:g}hz.csv"
         write_csv(p, *same_sway(fs))
         paths.append(p)
     code, out, err = run(capsys, "--json", "--measures", "dfa,entropy", "--jobs", "1", *paths)
     assert code == 0, err
-    lo, hi = (json.loads(line) for line in out.splitlines())
-    assert lo["fs_hz"] == 100.0 and hi["fs_hz"] == 1000.0
-    for ax in ("ml", "ap"):
-        assert lo[f"sample_entropy_velocity_{ax}_20hz"] == pytest.approx(hi[f"sample_entropy_velocity_{ax}_20hz"], rel=0.10)
-        assert abs(lo[f"dfa_alpha_velocity_{ax}_20hz"] - hi[f"dfa_alpha_velocity_{ax}_20hz"]) < 0.05
+    r80, lo, hi = (json.loads(line) for line in out.splitlines())
+    assert r80["fs_hz"] == 80.0 and lo["fs_hz"] == 100.0 and hi["fs_hz"] == 1000.0
+    for low in (r80, lo):
+        for ax in ("ml", "ap"):
+            assert low[f"sample_entropy_velocity_{ax}_20hz"] == pytest.approx(
+                hi[f"sample_entropy_velocity_{ax}_20hz"], rel=0.10)
+            assert abs(low[f"dfa_alpha_velocity_{ax}_20hz"] - hi[f"dfa_alpha_velocity_{ax}_20hz"]) < 0.05
     assert lo["settings"]["nonlinear_timebase"]["rate_hz"] == 20.0
     assert lo["measure_sets"] == ["dfa", "entropy"] and "f50_ml_hz" not in lo
 
