@@ -33,6 +33,8 @@ samples to N/4. White noise gives 0.5, a random walk 1.5. Needs 64 samples.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from rig.errors import AnalysisError
@@ -117,14 +119,22 @@ def sample_entropy(a, m: int = 2, r_factor: float = 0.2) -> float:
     return float(-np.log(a_ / b))
 
 
+@lru_cache(maxsize=256)
+def _box_sizes(n: int, n_scales: int, min_box: int, max_box_fraction: float) -> np.ndarray:
+    """DFA box sizes for n samples (cached: np.geomspace costs more than a small DFA)."""
+    sizes = np.unique(np.floor(np.geomspace(min_box, max(min_box + 1, n * max_box_fraction),
+                                            n_scales)).astype(int))
+    sizes.flags.writeable = False
+    return sizes
+
+
 def dfa_alpha(a, n_scales: int = 16, min_box: int = 4, max_box_fraction: float = 0.25) -> float:
     """DFA scaling exponent alpha of a series (dimensionless). Peng et al. 1994; box sizes in
     the module docstring. NaN for a constant series. Needs 64 samples."""
     s = _checks.axis(a, "series", min_n=64)
     n = s.shape[0]
     prof = np.cumsum(s - s.mean())
-    sizes = np.unique(np.floor(np.geomspace(min_box, max(min_box + 1, n * max_box_fraction),
-                                            n_scales)).astype(int))
+    sizes = _box_sizes(n, n_scales, min_box, max_box_fraction)
     flucts = np.empty(sizes.shape[0])
     for i, size in enumerate(sizes):            # loop over ~16 box sizes, never over samples
         nb = n // size
