@@ -61,7 +61,8 @@ def count_matches(s: np.ndarray, m: int, r: float) -> tuple[int, int]:
 
     Sorted sweep: the templates are sorted by their first value, so a template can only
     match the ones following it in that order up to first value + r: its candidate offsets
-    are 1 .. K_j (K_j by binary search, with a margin so that the candidates are a superset).
+    are 1 .. K_j (K_j by binary search with a margin, then trimmed so that exactly
+    first[j + k] - first[j] <= r for k <= K_j: that rounded difference grows with k).
     For each offset k, the rows with K_j >= k lie within one stretch of the sorted order
     (the densest values have the most candidates), found from running maxima of K; they are
     compared as contiguous slices (vectorised, preallocated buffers, memory O(N), no pair
@@ -73,7 +74,15 @@ def count_matches(s: np.ndarray, m: int, r: float) -> tuple[int, int]:
     cols = [s[order + d] for d in range(m + 1)]          # sorted template columns
     first = cols[0]
     margin = r * 1e-9 + 8 * np.finfo(float).eps * float(np.max(np.abs(first), initial=0.0))
-    n_off = np.searchsorted(first, first + (r + margin), side="right") - 1 - np.arange(n)
+    rows = np.arange(n)
+    n_off = np.searchsorted(first, first + (r + margin), side="right") - 1 - rows
+    # exact: first[j + k] - first[j] <= r holds for k = 1 .. n_off[j] and no further (the
+    # rounded difference grows with k, first being sorted); trim the margin's extra candidates
+    while True:
+        over = (n_off > 0) & ((first[rows + n_off] - first) > r)
+        if not over.any():
+            break
+        n_off[over] -= 1
     kmax = int(n_off.max(initial=0))
     ks = np.arange(1, kmax + 1)
     # rows with n_off >= k: from the first index where the running maximum reaches k to the
@@ -88,8 +97,7 @@ def count_matches(s: np.ndarray, m: int, r: float) -> tuple[int, int]:
         if w <= 0:
             continue
         d_, o, o2 = diff[:w], ok[:w], ok2[:w]
-        np.subtract(first[lo + k:hi + k], first[lo:hi], out=d_)       # >= 0: sorted
-        np.less_equal(d_, r, out=o)
+        np.greater_equal(n_off[lo:hi], k, out=o)          # first values within r (exact)
         for c in cols[1:m]:
             np.subtract(c[lo + k:hi + k], c[lo:hi], out=d_)
             np.abs(d_, out=d_)
