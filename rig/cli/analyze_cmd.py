@@ -2,7 +2,8 @@
 
 Batches run across processes (``--jobs``, default all cores; results printed in the order
 given), with a progress bar on stderr for long batches at a terminal; ``--measures`` chooses
-the optional measure sets (e.g. ``--measures=-entropy`` skips sample entropy).
+the optional measure sets (e.g. ``--measures=-board-entropy`` skips the board-rate sample
+entropy, the costly one; ``-entropy,-board-entropy`` skips both).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _foot(value: str | None):
 
 #: The optional measure sets (as ``rig.engine.sway.MEASURE_SETS``; literal here so that
 #: ``rig analyze --help`` imports no engine).
-SETS = ("spectral", "diffusion", "dfa", "entropy")
+SETS = ("spectral", "diffusion", "dfa", "entropy", "board-entropy")
 PROGRESS_MIN_FILES = 20
 
 
@@ -89,7 +90,8 @@ def _json_line(result: dict) -> str:
     if "touchdowns" in m:
         m["touchdowns"] = int(m["touchdowns"])
     obj = {"path": result["path"], "format": result["format"], "filter": result["filter"], **m,
-           "processing": result["processing"], "settings": result["settings"]}
+           "processing": result["processing"], "settings": result["settings"],
+           "measure_sets": result.get("measure_sets", list(SETS))}
     return json.dumps(_json_value(obj), allow_nan=False)
 
 
@@ -173,7 +175,8 @@ def _results(paths, common: tuple, jobs: int):
                    "(needs --body-weight-n, fz_n and at least 500 Hz).")
 @click.option("--measures", "measures_opt", metavar="SETS",
               help="Optional measure sets: all (default), a list of spectral, diffusion, dfa, "
-                   "entropy, or sets to skip, e.g. --measures=-entropy. Time-domain and area "
+                   "entropy (20 Hz time base), board-entropy (at the board rate: slow at 1 kHz), "
+                   "or sets to skip, e.g. --measures=-board-entropy. Time-domain and area "
                    "measures are always computed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="Processes for a batch (0: all cores).")

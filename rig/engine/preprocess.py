@@ -170,34 +170,42 @@ def butter_lowpass_sections(order: int, cutoff_hz: float, fs_hz: float) -> tuple
 
 def _section_forward(b, a, x: np.ndarray) -> np.ndarray:
     """One section run forward over the columns of x (n, k), starting in the steady state of
-    its first sample (as scipy's sosfilt with zi = sosfilt_zi * x[0]); the recursion
-    y[i] = b0 x[i] + b1 x[i-1] + b2 x[i-2] - a1 y[i-1] - a2 y[i-2] is solved as a banded
-    unit-lower-triangular system by LAPACK (dtbtrs): a compiled loop, no Python per sample."""
-    from scipy.linalg.lapack import dtbtrs
+    its first sample (as scipy's sosfilt with zi = sosfilt_zi * x[0]).
+
+    The recursion y[i] = v[i] - a1 y[i-1] - a2 y[i-2], v the FIR part, is the linear
+    recurrence s[i] = A s[i-1] + (v[i], 0) on the state s = (y[i], y[i-1]); it is solved by a
+    prefix scan in numpy (Hillis-Steele doubling: s[i] += A^d s[i-d] for d = 1, 2, 4, ...),
+    stopped once ||A^d|| < 1e-18 (the filter's memory is then below rounding). No Python loop
+    per sample and no scipy import.
+    """
     n = x.shape[0]
     x0 = x[0]
-    rhs = b[0] * x
-    rhs[1:] += b[1] * x[:-1]
-    rhs[0] += b[1] * x0
+    v = b[0] * x
+    v[1:] += b[1] * x[:-1]
+    v[0] += b[1] * x0
     if b[2]:
-        rhs[2:] += b[2] * x[:-2]
-        rhs[:2] += b[2] * x0
+        v[2:] += b[2] * x[:-2]
+        v[:2] += b[2] * x0
     # steady state before the first sample: y[-1] = y[-2] = x0 (unit DC gain)
-    rhs[0] -= (a[0] + a[1]) * x0
+    v[0] -= (a[0] + a[1]) * x0
     if n > 1:
-        rhs[1] -= a[1] * x0
-    ab = np.empty((3, n))
-    ab[0] = 1.0
-    ab[1] = a[0]
-    ab[2] = a[1]
-    y, info = dtbtrs(ab, rhs, uplo="L", diag="U", overwrite_b=1)
-    if info != 0:                                        # pragma: no cover (unit diagonal)
-        raise AnalysisError(f"low-pass filter failed (LAPACK dtbtrs info {info})")
-    return y
+        v[1] -= a[1] * x0
+    s0, s1 = v, np.zeros_like(v)
+    m = np.array([[-a[0], -a[1]], [1.0, 0.0]])          # A^d, d = 1, 2, 4, ...
+    d = 1
+    while d < n and np.abs(m).max() > 1e-18:
+        p0, p1 = s0[:-d], s1[:-d]
+        t0 = m[0, 0] * p0 + m[0, 1] * p1
+        t1 = m[1, 0] * p0 + m[1, 1] * p1
+        s0[d:] += t0
+        s1[d:] += t1
+        m = m @ m
+        d *= 2
+    return s0
 
 
 def lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np.ndarray:
-    """Zero-lag Butterworth low-pass: ``order`` design run forward and backward.
+    """Zero-lag Butterworth low-pass: ``order`` design run forward and backward (numpy only).
 
     The effective order is 2*order and the gain at ``cutoff_hz`` is -6 dB. Same as
     ``scipy.signal.sosfiltfilt(butter(order, cutoff_hz, fs=fs_hz, output="sos"), x)`` (odd

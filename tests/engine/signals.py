@@ -25,3 +25,18 @@ def pds_published():
             if p[0].startswith("PDS13"):
                 out[p[0]] = (float(p[ia]), float(p[iv]), float(p[im]))
     return out
+
+
+def same_sway(fs_hz, seconds=60.0, noise_mm=0.03, seed=3):
+    """(t_s, x_mm, y_mm): one continuous sway (300 sinusoids 0.02-8 Hz, amplitude ~ f^-0.75,
+    random phases) sampled by a board at fs_hz, with white sensor noise: the same sway at any
+    rate."""
+    t = np.arange(int(seconds * fs_hz)) / fs_hz
+    g = np.random.default_rng(seed)
+    f = np.geomspace(0.02, 8.0, 300)
+    amp = 3.0 / f ** 0.75 * np.sqrt(np.gradient(f))
+    ph = g.uniform(0, 2 * np.pi, (2, f.size))
+    x = np.sin(2 * np.pi * f * t[:, None] + ph[0]) @ amp
+    y = 1.5 * (np.sin(2 * np.pi * f * t[:, None] + ph[1]) @ amp)
+    n = np.random.default_rng(int(fs_hz)).normal(0, noise_mm, (2, t.size))
+    return t, x + n[0], y + n[1]

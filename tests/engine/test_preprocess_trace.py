@@ -147,12 +147,15 @@ def test_lowpass_equals_scipy_sosfiltfilt_without_importing_scipy_signal(rng):
     assert butter_lowpass_sections(2, 10.0, 100.0) is butter_lowpass_sections(2, 10.0, 100.0)   # cached
 
 
-def test_engine_imports_no_scipy_signal():
+def test_engine_and_rig_analyze_import_no_scipy():
     import subprocess
+    from tests.engine.signals import PDS_DIR
     import sys
     code = ("import sys; import numpy as np; from rig.engine.preprocess import preprocess; "
             "from rig.engine.sway import compute_measures; t = np.arange(3000) / 100.0; "
             "compute_measures(preprocess(t, np.sin(t), np.cos(t * 1.3))); "
-            "print(sorted(m for m in sys.modules if m.startswith(('scipy.signal', 'scipy.stats'))))")
+            "from rig.cli.analyze_cmd import analyse_file; "
+            f"analyse_file({str(PDS_DIR / 'PDS13OR1grf.txt')!r}, 'default'); "
+            "print(sorted(m for m in sys.modules if m.startswith('scipy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

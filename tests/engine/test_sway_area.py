@@ -94,3 +94,19 @@ def test_degenerate_scatter():
         area.prediction_ellipse([1.0, 2.0, 3.0], [1.0, 0.0, 2.0])
     with pytest.raises(AnalysisError, match="NaN"):
         area.convex_hull_area_mm2([1.0, np.nan, 3.0], [1.0, 0.0, 2.0])
+
+
+def test_numpy_hull_has_the_vertices_and_area_of_qhull(rng):
+    from scipy.spatial import ConvexHull
+    th = np.linspace(0, 2 * np.pi, 3000, endpoint=False)
+    walk = np.cumsum(rng.normal(size=(2, 6000)), axis=1)
+    grid = np.round(rng.normal(size=(2, 3000)), 1)               # duplicates and collinear runs
+    for x, y in ((10 * np.cos(th), 10 * np.sin(th)), tuple(walk), tuple(grid),
+                 tuple(rng.normal(size=(2, 20000)))):
+        a, v = area.convex_hull(x, y)
+        h = ConvexHull(np.column_stack([x, y]))
+        assert a == pytest.approx(h.volume, rel=1e-12)
+        assert set(map(tuple, v.tolist())) == set(map(tuple, np.column_stack([x, y])[h.vertices].tolist()))
+    # a circle's hull area is the inscribed 3000-gon's: (n/2) R^2 sin(2 pi / n)
+    assert area.convex_hull_area_mm2(10 * np.cos(th), 10 * np.sin(th)) == pytest.approx(
+        1500 * 100 * np.sin(2 * np.pi / 3000), rel=1e-12)

@@ -116,6 +116,10 @@ def test_measure_sets_choose_what_is_computed(rng):
     some = compute_measures(tr, sets=("spectral", "dfa"))
     assert "f50_ml_hz" in some and "dfa_alpha_velocity_ml" in some and "dfa_alpha_velocity_ml_20hz" in some
     assert not any(k.startswith(("sample_entropy", "diffusion_", "scaling_")) for k in some)
+    ent = compute_measures(tr, sets=("entropy",))
+    assert "sample_entropy_velocity_ml_20hz" in ent and "sample_entropy_velocity_ml" not in ent
+    board = compute_measures(tr, sets=("board-entropy",))
+    assert "sample_entropy_velocity_ml" in board and "sample_entropy_velocity_ml_20hz" not in board
     for k, v in some.items():                     # the same numbers as in the full set
         assert v == full[k] or (np.isnan(v) and np.isnan(full[k])), k
     basic = compute_measures(tr, sets=())

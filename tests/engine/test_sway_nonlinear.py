@@ -4,6 +4,7 @@ import pytest
 from scipy.special import erf
 
 from rig.engine.sway import nonlinear
+from tests.engine.signals import same_sway
 
 
 def sampen_brute(s, m=2, r=0.2):
@@ -81,25 +82,11 @@ def test_dfa_residuals_equal_a_polyfit_detrend(rng):
     assert np.sqrt(rss.sum() / boxes.size) == pytest.approx(f_ref, rel=1e-10)
 
 
-def _same_sway(fs_hz, seconds=60.0, noise_mm=0.03, seed=3):
-    """One continuous sway (300 sinusoids 0.02-8 Hz, amplitude ~ f^-0.75, random phases)
-    sampled by a board at fs_hz, with white sensor noise: the same sway at any rate."""
-    t = np.arange(int(seconds * fs_hz)) / fs_hz
-    g = np.random.default_rng(seed)
-    f = np.geomspace(0.02, 8.0, 300)
-    amp = 3.0 / f ** 0.75 * np.sqrt(np.gradient(f))
-    ph = g.uniform(0, 2 * np.pi, (2, f.size))
-    x = np.sin(2 * np.pi * f * t[:, None] + ph[0]) @ amp
-    y = 1.5 * (np.sin(2 * np.pi * f * t[:, None] + ph[1]) @ amp)
-    n = np.random.default_rng(int(fs_hz)).normal(0, noise_mm, (2, t.size))
-    return t, x + n[0], y + n[1]
-
-
 def test_fixed_time_base_gives_the_same_values_at_80_hz_and_1_khz():
     from rig.engine.preprocess import preprocess
     res = {}
     for fs in (80.0, 1000.0):
-        tr = preprocess(*_same_sway(fs))
+        tr = preprocess(*same_sway(fs))
         res[fs] = nonlinear.timebase_measures(tr.cop_x_mm, tr.cop_y_mm, tr.fs_hz)
     lo, hi = res[80.0], res[1000.0]
     assert sorted(lo) == sorted(f"{n}_{a}_20hz" for n in ("sample_entropy_velocity", "dfa_alpha_velocity")
@@ -109,7 +96,7 @@ def test_fixed_time_base_gives_the_same_values_at_80_hz_and_1_khz():
         assert lo[se] == pytest.approx(hi[se], rel=0.10)
         assert abs(lo[f"dfa_alpha_velocity_{ax}_20hz"] - hi[f"dfa_alpha_velocity_{ax}_20hz"]) < 0.05
     # the board-rate definition does not have this property (the reason for the new keys)
-    tr80, tr1k = preprocess(*_same_sway(80.0)), preprocess(*_same_sway(1000.0))
+    tr80, tr1k = preprocess(*same_sway(80.0)), preprocess(*same_sway(1000.0))
     d80 = nonlinear.dfa_alpha(np.diff(tr80.cop_x_mm))
     d1k = nonlinear.dfa_alpha(np.diff(tr1k.cop_x_mm))
     assert abs(d80 - d1k) > 0.2
@@ -135,3 +122,9 @@ def test_fixed_time_base_is_nan_when_too_short_or_too_slow():
     assert len(m) == 4 and all(np.isnan(v) for v in m.values())
     t = np.arange(600) / 8.0                                 # 8 Hz board: no 5 Hz low-pass
     assert all(np.isnan(v) for v in nonlinear.timebase_measures(np.sin(t), np.cos(t), 8.0).values())
+
+
+def test_sample_entropy_other_template_lengths_equal_brute_force(rng):
+    s = np.sin(np.arange(400) * 0.21) + 0.3 * rng.normal(size=400)
+    for m in (1, 3):
+        assert nonlinear.sample_entropy(s, m=m) == pytest.approx(sampen_brute(s, m=m), rel=1e-12)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 from rig.engine.sway import _checks
+from rig.engine.sway.hull import hull_indices, polygon_area
 from rig.engine.sway.registry import register
 
 SCHUBERT = "Schubert & Kirchner 2014, Gait Posture 39:518; Chew 1966, Technometrics 8:323"
@@ -108,11 +108,10 @@ def convex_hull(x_mm, y_mm) -> tuple[float, np.ndarray]:
     then the axis extremes."""
     x, y = _checks.xy(x_mm, y_mm, 3)
     pts = np.column_stack([x, y])
-    try:
-        hull = ConvexHull(pts)
-    except QhullError:
+    idx = hull_indices(x, y)
+    if idx.size < 3:
         return 0.0, pts[np.unique([x.argmin(), x.argmax(), y.argmin(), y.argmax()])]
-    return float(hull.volume), pts[hull.vertices]          # 2-D "volume" is the area
+    return polygon_area(x[idx], y[idx]), pts[idx]
 
 
 def convex_hull_area_mm2(x_mm, y_mm) -> float:

@@ -18,7 +18,9 @@ from rig.engine.sway.registry import register
 
 MIN_SAMPLES = 10
 #: Optional measure sets (time-domain, area and trial facts are always computed).
-MEASURE_SETS = ("spectral", "diffusion", "dfa", "entropy")
+#: "entropy": sample entropy on the fixed 20 Hz time base (cheap, comparable across boards);
+#: "board-entropy": sample entropy at the board rate (the older keys; O(N^2)-like cost).
+MEASURE_SETS = ("spectral", "diffusion", "dfa", "entropy", "board-entropy")
 SETTINGS = {"welch": spectral.WELCH_SETTINGS, "sda": diffusion.SDA_SETTINGS,
             "sample_entropy": nonlinear.SAMPEN_SETTINGS, "dfa": nonlinear.DFA_SETTINGS,
             "nonlinear_timebase": nonlinear.TIMEBASE, "ttb": single_leg.TTB_SETTINGS,
@@ -54,8 +56,8 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
     measures. Optional sets (``MEASURE_SETS``), chosen by ``sets`` (an iterable of names) or,
     when ``sets`` is None, by the flags: ``spectral_measures``: Welch spectral set (full band
     and Prieto band). ``research``: SDA ("diffusion") and DFA, and with ``entropy`` sample
-    entropy; DFA and sample entropy come both at the board rate and on the fixed 20 Hz time
-    base. With ``foot``: time-to-boundary (at the mark, at the mean COP and at 50 Hz) and % of
+    entropy ("entropy": on the fixed 20 Hz time base, "board-entropy": at the board rate);
+    DFA comes both at the board rate and on the 20 Hz time base. With ``foot``: time-to-boundary (at the mark, at the mean COP and at 50 Hz) and % of
     foot used. With ``fz_n`` in the trace and ``body_weight_n``: touch-downs and time in
     balance (or, with ``landing_trial``, the landing measures instead, refused below 500 Hz).
     """
@@ -64,7 +66,7 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
         if spectral_measures:
             chosen.add("spectral")
         if research:
-            chosen |= {"diffusion", "dfa"} | ({"entropy"} if entropy else set())
+            chosen |= {"diffusion", "dfa"} | ({"entropy", "board-entropy"} if entropy else set())
     else:
         chosen = set(sets)
         unknown = chosen - set(MEASURE_SETS)
@@ -115,10 +117,10 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
         out.update(spectral.spectral_measures(x, y, fs))
     if "diffusion" in chosen:
         out.update(diffusion.stabilogram_diffusion(x, y, fs))
-    ent, dfa = "entropy" in chosen, "dfa" in chosen
+    ent, board_ent, dfa = "entropy" in chosen, "board-entropy" in chosen, "dfa" in chosen
+    if (board_ent or dfa) and trace.n > 64:
+        out.update(nonlinear.nonlinear_measures(x, y, entropy=board_ent, dfa=dfa))
     if ent or dfa:
-        if trace.n > 64:
-            out.update(nonlinear.nonlinear_measures(x, y, entropy=ent, dfa=dfa))
         out.update(nonlinear.timebase_measures(x, y, fs, entropy=ent, dfa=dfa))
     if foot is not None:
         out.update(single_leg.time_to_boundary(bx, by, fs, foot))

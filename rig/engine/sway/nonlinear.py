@@ -33,6 +33,8 @@ samples to N/4. White noise gives 0.5, a random walk 1.5. Needs 64 samples.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from rig.errors import AnalysisError
@@ -57,33 +59,57 @@ def count_matches(s: np.ndarray, m: int, r: float) -> tuple[int, int]:
     """(A, B) of sample entropy: pairs of the first len(s) - m templates within Chebyshev
     distance r at length m (B) and still at length m + 1 (A); self-matches excluded.
 
-    Sorted sweep: order the templates by their first value; a pair can only match if those
-    values are within r, so for each offset k in the sorted order only the rows still within
-    r at offset k - 1 are compared (the set shrinks monotonically). Exactly the comparisons
-    |a - b| <= r of the brute-force definition, so the counts are identical.
+    Sorted sweep: the templates are sorted by their first value, so a template can only
+    match the ones following it in that order up to first value + r: its candidate offsets
+    are 1 .. K_j (K_j by binary search with a margin, then trimmed so that exactly
+    first[j + k] - first[j] <= r for k <= K_j: that rounded difference grows with k).
+    For each offset k, the rows with K_j >= k lie within one stretch of the sorted order
+    (the densest values have the most candidates), found from running maxima of K; they are
+    compared as contiguous slices (vectorised, preallocated buffers, memory O(N), no pair
+    list). Each comparison is exactly |a - b| <= r per coordinate, as in the brute-force
+    definition, so the counts are identical (tested against a KD-tree and brute force).
     """
     n = s.shape[0] - m                                    # templates
     order = np.argsort(s[:n], kind="stable")
     cols = [s[order + d] for d in range(m + 1)]          # sorted template columns
     first = cols[0]
-    active = np.arange(n - 1)
-    a_count = b_count = 0
-    k = 1
-    while active.size:
-        j2 = active + k
-        keep = (first[j2] - first[active]) <= r            # sorted: the difference is >= 0
-        active, j2 = active[keep], j2[keep]
-        if not active.size:
+    margin = r * 1e-9 + 8 * np.finfo(float).eps * float(np.max(np.abs(first), initial=0.0))
+    rows = np.arange(n)
+    n_off = np.searchsorted(first, first + (r + margin), side="right") - 1 - rows
+    # exact: first[j + k] - first[j] <= r holds for k = 1 .. n_off[j] and no further (the
+    # rounded difference grows with k, first being sorted); trim the margin's extra candidates
+    while True:
+        over = (n_off > 0) & ((first[rows + n_off] - first) > r)
+        if not over.any():
             break
-        match = np.ones(active.size, dtype=bool)
-        for d in range(1, m):
-            c = cols[d]
-            match &= np.abs(c[j2] - c[active]) <= r
-        b_count += int(np.count_nonzero(match))
+        n_off[over] -= 1
+    kmax = int(n_off.max(initial=0))
+    ks = np.arange(1, kmax + 1)
+    # rows with n_off >= k: from the first index where the running maximum reaches k to the
+    # last index where the running maximum from the end does
+    los = np.searchsorted(np.maximum.accumulate(n_off), ks, side="left")
+    his = n - np.searchsorted(np.maximum.accumulate(n_off[::-1]), ks, side="left")
+    diff = np.empty(n)
+    ok, ok2 = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    a_count = b_count = 0
+    for k, lo, hi in zip(ks.tolist(), los.tolist(), his.tolist()):
+        w = hi - lo
+        if w <= 0:
+            continue
+        d_, o, o2 = diff[:w], ok[:w], ok2[:w]
+        np.greater_equal(n_off[lo:hi], k, out=o)          # first values within r (exact)
+        for c in cols[1:m]:
+            np.subtract(c[lo + k:hi + k], c[lo:hi], out=d_)
+            np.abs(d_, out=d_)
+            np.less_equal(d_, r, out=o2)
+            o &= o2
+        b_count += int(np.count_nonzero(o))
         c = cols[m]
-        a_count += int(np.count_nonzero(match & (np.abs(c[j2] - c[active]) <= r)))
-        k += 1
-        active = active[active + k < n]
+        np.subtract(c[lo + k:hi + k], c[lo:hi], out=d_)
+        np.abs(d_, out=d_)
+        np.less_equal(d_, r, out=o2)
+        o &= o2
+        a_count += int(np.count_nonzero(o))
     return a_count, b_count
 
 
@@ -101,14 +127,22 @@ def sample_entropy(a, m: int = 2, r_factor: float = 0.2) -> float:
     return float(-np.log(a_ / b))
 
 
+@lru_cache(maxsize=256)
+def _box_sizes(n: int, n_scales: int, min_box: int, max_box_fraction: float) -> np.ndarray:
+    """DFA box sizes for n samples (cached: np.geomspace costs more than a small DFA)."""
+    sizes = np.unique(np.floor(np.geomspace(min_box, max(min_box + 1, n * max_box_fraction),
+                                            n_scales)).astype(int))
+    sizes.flags.writeable = False
+    return sizes
+
+
 def dfa_alpha(a, n_scales: int = 16, min_box: int = 4, max_box_fraction: float = 0.25) -> float:
     """DFA scaling exponent alpha of a series (dimensionless). Peng et al. 1994; box sizes in
     the module docstring. NaN for a constant series. Needs 64 samples."""
     s = _checks.axis(a, "series", min_n=64)
     n = s.shape[0]
     prof = np.cumsum(s - s.mean())
-    sizes = np.unique(np.floor(np.geomspace(min_box, max(min_box + 1, n * max_box_fraction),
-                                            n_scales)).astype(int))
+    sizes = _box_sizes(n, n_scales, min_box, max_box_fraction)
     flucts = np.empty(sizes.shape[0])
     for i, size in enumerate(sizes):            # loop over ~16 box sizes, never over samples
         nb = n // size

@@ -12,9 +12,9 @@ themselves), ``fs_hz`` in Hz. Per-axis functions take one axis (ML = x, AP = y).
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 from rig.engine.sway import _checks
+from rig.engine.sway.hull import hull_indices
 from rig.engine.sway.registry import register
 
 PRIETO = "Prieto et al. 1996, IEEE Trans Biomed Eng 43:956"
@@ -71,10 +71,10 @@ def hull_vertices(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """(h, 2) points containing the farthest pair: the convex-hull vertices, or for collinear
     or too few points the axis extremes (the farthest pair is among them on a line)."""
     pts = np.column_stack([x, y])
-    try:
-        return pts[ConvexHull(pts).vertices]
-    except (QhullError, ValueError):
+    idx = hull_indices(x, y)
+    if idx.size < 3:
         return pts[np.unique([x.argmin(), x.argmax(), y.argmin(), y.argmax()])]
+    return pts[idx]
 
 
 def max_pair_distance_mm(points: np.ndarray) -> float:
