@@ -1,0 +1,1 @@
+"""Published clinical figures with their sources (one table per topic)."""
