@@ -14,8 +14,23 @@ from rig.errors import RigError
 
 SIDE_CHOICE = click.Choice(["left", "right", "both", "none"])
 DEMO_SPEED = 6.0
-DEMO_ENTRIES = {"cait_left": 17, "cait_right": 28, "sprain_history": "left", "giving_way": "left",
-                "lunge_left_cm": 8.5, "lunge_right_cm": 11.0}
+DEMO_ENTRIES = {"cait_left": 17, "cait_right": 28, "sprain_history": "left", "sprain_months_left": 30,
+                "giving_way_6mo_left": 3, "giving_way_6mo_right": 0, "recurrent_sprain": "left",
+                "feels_unstable": "left", "lunge_left_cm": 8.5, "lunge_right_cm": 11.0}
+
+
+class MonthsSince(click.ParamType):
+    """Months since the initial sprain: a number of months or a date YYYY-MM[-DD]."""
+
+    name = "MONTHS|DATE"
+
+    def convert(self, value, param, ctx):
+        from rig.session.screening import months_since
+
+        try:
+            return months_since(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
 KEY_ROWS = (  # measure, label, decimals
     ("ttb_mean_min_ml_s", "TTB ML, mean of minima (s)", 2),
     ("ttb_min_ml_s", "TTB ML, absolute minimum (s)", 2),
@@ -24,7 +39,8 @@ KEY_ROWS = (  # measure, label, decimals
     ("mean_velocity_mm_s", "Mean velocity (mm/s)", 1),
     ("ellipse95_area_mm2", "95 % ellipse area (mm2)", 0),
     ("ml_percent_foot_width_used", "ML % of foot width used", 0),
-    ("touchdowns", "Touch-downs (count)", 1),
+    ("touchdowns", "Foot-lift errors / touch-downs (count)", 0),
+    ("time_in_balance_s", "Time in balance (s)", 1),
     ("time_to_stabilization_vertical_s", "Time to stabilisation, vertical (s)", 2),
     ("vertical_stability_index", "Vertical stability index", 3),
 )
@@ -69,7 +85,14 @@ def _entries(protocol, given: dict, interactive: bool):
         prompts = (("cait_left", "CAIT total, left ankle (0-30, empty if not done)", click.IntRange(0, 30)),
                    ("cait_right", "CAIT total, right ankle (0-30, empty if not done)", click.IntRange(0, 30)),
                    ("sprain_history", "Ankle sprain history (left/right/both/none)", SIDE_CHOICE),
-                   ("giving_way", "Episodes of giving way, 2 or more (left/right/both/none)", SIDE_CHOICE),
+                   ("sprain_months_left", "Initial significant sprain, left: months ago or date YYYY-MM "
+                    "(empty if none or not asked)", MonthsSince()),
+                   ("sprain_months_right", "Initial significant sprain, right: months ago or date YYYY-MM "
+                    "(empty if none or not asked)", MonthsSince()),
+                   ("giving_way_6mo_left", "Giving way, left: episodes in the last 6 months", click.IntRange(0, 1000)),
+                   ("giving_way_6mo_right", "Giving way, right: episodes in the last 6 months", click.IntRange(0, 1000)),
+                   ("recurrent_sprain", "Recurrent sprain (left/right/both/none)", SIDE_CHOICE),
+                   ("feels_unstable", "Feelings of instability (left/right/both/none)", SIDE_CHOICE),
                    ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", float),
                    ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", float))
         for key, text, typ in prompts:
@@ -201,7 +224,16 @@ def _common_options(f):
 @click.option("--cait-left", type=click.IntRange(0, 30), default=None, help="Cumberland Ankle Instability Tool total, left (0-30).")
 @click.option("--cait-right", type=click.IntRange(0, 30), default=None, help="CAIT total, right (0-30).")
 @click.option("--sprain-history", type=SIDE_CHOICE, default=None, help="Which ankle(s) have been sprained.")
-@click.option("--giving-way", type=SIDE_CHOICE, default=None, help="Which ankle(s) give way (2 or more episodes).")
+@click.option("--giving-way", type=SIDE_CHOICE, default=None,
+              help="Which ankle(s) give way (2 or more episodes, no time window; prefer --giving-way-6mo-*).")
+@click.option("--sprain-months-left", type=MonthsSince(), default=None,
+              help="Initial significant sprain, left: months ago (e.g. 18) or date YYYY-MM[-DD] (IAC: >= 12 months).")
+@click.option("--sprain-months-right", type=MonthsSince(), default=None, help="The same, right.")
+@click.option("--giving-way-6mo-left", type=click.IntRange(0, 1000), default=None,
+              help="Episodes of giving way of the left ankle in the last 6 months (IAC: >= 2).")
+@click.option("--giving-way-6mo-right", type=click.IntRange(0, 1000), default=None, help="The same, right.")
+@click.option("--recurrent-sprain", type=SIDE_CHOICE, default=None, help="Which ankle(s) sprain recurrently.")
+@click.option("--feels-unstable", type=SIDE_CHOICE, default=None, help="Which ankle(s) feel unstable.")
 @click.option("--lunge-left-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge (knee to wall), left, cm.")
 @click.option("--lunge-right-cm", type=click.FloatRange(0, 30), default=None, help="Weight-bearing lunge, right, cm.")
 @click.option("--side", type=click.Choice(["left", "right"]), default=None,
@@ -213,8 +245,9 @@ def _common_options(f):
 @click.option("--max-repeats", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Repeats of invalid trials per condition.")
 @_common_options
-def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
-        lunge_right_cm, side, short, calibration_path, yes, max_repeats, mass_kg, foot_length_mm,
+def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giving_way, sprain_months_left,
+        sprain_months_right, giving_way_6mo_left, giving_way_6mo_right, recurrent_sprain, feels_unstable,
+        lunge_left_cm, lunge_right_cm, side, short, calibration_path, yes, max_repeats, mass_kg, foot_length_mm,
         foot_width_mm, no_live, snapshot, data_dir):
     """Run PROTOCOL (a name in protocols/, e.g. cai-screen, or a .toml path) with an athlete.
 
@@ -227,7 +260,8 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
     \b
     Example without a board (a simulated athlete follows the protocol):
       rig run cai-screen --port "sim://?seed=3&profile=cai&speed=5" --athlete A7 \\
-        --cait-left 18 --cait-right 29 --sprain-history left --giving-way left --yes
+        --cait-left 18 --cait-right 29 --sprain-history left --sprain-months-left 24 \\
+        --giving-way-6mo-left 3 --feels-unstable left --yes
     """
     from rig.session.protocols import load_protocol
 
@@ -243,6 +277,10 @@ def run(protocol_name, port, athlete, cait_left, cait_right, sprain_history, giv
         athlete = click.prompt("Athlete code")
     entries = _entries(protocol, {"cait_left": cait_left, "cait_right": cait_right,
                                   "sprain_history": sprain_history, "giving_way": giving_way,
+                                  "sprain_months_left": sprain_months_left, "sprain_months_right": sprain_months_right,
+                                  "giving_way_6mo_left": giving_way_6mo_left,
+                                  "giving_way_6mo_right": giving_way_6mo_right,
+                                  "recurrent_sprain": recurrent_sprain, "feels_unstable": feels_unstable,
                                   "lunge_left_cm": lunge_left_cm, "lunge_right_cm": lunge_right_cm},
                        interactive)
     run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
@@ -270,8 +308,9 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     port = f"sim://?seed={seed}&profile={profile}&speed={speed:g}"
     entries_given = dict(DEMO_ENTRIES)
     if healthy:
-        entries_given.update(cait_left=28, cait_right=29, sprain_history="none", giving_way="none",
-                             lunge_left_cm=11.0, lunge_right_cm=11.5)
+        entries_given.update(cait_left=28, cait_right=29, sprain_history="none", sprain_months_left=None,
+                             giving_way_6mo_left=0, giving_way_6mo_right=0, recurrent_sprain="none",
+                             feels_unstable="none", lunge_left_cm=11.0, lunge_right_cm=11.5)
     from rig.session.screening import ClinicalEntries
 
     entries = ClinicalEntries(**entries_given)

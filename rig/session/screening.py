@@ -69,7 +69,10 @@ class ScreeningResult:
     statements: dict = field(default_factory=dict)   # side -> {"criteria", "balance", "recommendation"}
 
     def lines(self) -> list[str]:
+        """The screen as text: per ankle its three statements, then the components with their
+        thresholds and numbered sources, listed once at the end."""
         out = ["Screening (chronic ankle instability): screening, not diagnosis"]
+        sources: dict[str, int] = {}
         for s in SIDES:
             st = self.statements.get(s)
             if not st:
@@ -81,16 +84,42 @@ class ScreeningResult:
                 if c["side"] != s:
                     continue
                 val = "missing" if c["value"] is None else c["value"]
-                mark = "-" if c["met"] is None else ("yes" if c["met"] else "no")
-                out.append(f"      [{c['statement']}] {c['component']}: {val}  ({c['threshold']})  {mark}  "
-                           f"({c['reference']})")
+                mark = "" if c["met"] is None else ("  yes" if c["met"] else "  no")
+                ref = c["reference"]
+                tag = f"  [{sources.setdefault(ref, len(sources) + 1)}]" if ref and ref != "-" else ""
+                out.append(f"      {c['statement']}: {c['component']}: {val} ({c['threshold']}){mark}{tag}")
         out.append("")
         out += [f"  {line}" for line in self.conclusion]
         out.append(f"  {CAVEAT}")
+        if sources:
+            out.append("  Sources:")
+            out += [f"    [{i}] {ref}" for ref, i in sources.items()]
         return out
 
 
 # ------------------------------------------------------------------------------ helpers
+def months_since(text, today=None) -> float:
+    """Months (30.44 days) from a date ``YYYY-MM`` or ``YYYY-MM-DD`` to ``today``, or a number of
+    months given directly. ValueError with a plain message otherwise."""
+    import datetime as dt
+
+    if isinstance(text, (int, float)):
+        months = float(text)
+    else:
+        t = str(text).strip()
+        try:
+            months = float(t)
+        except ValueError:
+            try:
+                d = dt.date.fromisoformat(t if len(t) > 7 else t + "-01")
+            except ValueError:
+                raise ValueError(f"{t!r}: expected months (e.g. 18) or a date YYYY-MM[-DD]") from None
+            months = ((today or dt.date.today()) - d).days / 30.44
+    if not (0 <= months <= 1200):
+        raise ValueError(f"{text!r}: months since the sprain must be 0-1200 (a date in the past)")
+    return round(months, 1)
+
+
 def _sides(answer: str | None) -> set[str] | None:
     if answer is None:
         return None
@@ -260,20 +289,22 @@ def balance(rules, side: str, side_measures: dict, baseline: dict | None, mdc_fo
                 f"({_fmt(mdc.threshold(b))}: MDC {_mdc_short(mdc)})", okb, mdc.source)
             if okb:
                 findings.append(f"{r.measure} {worse_word} than your baseline by more than measurement error")
-        # against the published healthy range for the same condition
-        rng = healthy_range(cond, r.measure) if healthy_range else None
+    # every measure of this side against the published healthy range for the same condition
+    for m, v in sorted(side_measures.get(side, {}).items()):
+        rng = healthy_range(cond, m) if healthy_range and _finite(v) else None
         if rng is None:
-            add(f"{r.measure}, vs published healthy range", _fmt(v), "no published healthy range for "
-                "this condition", None, "-")
-        else:
-            lo, hi, src = rng
-            outside_worse = v < lo if r.worse == "lower" else v > hi
-            where = ("within" if lo <= v <= hi else
-                     f"outside ({'below' if v < lo else 'above'})")
-            add(f"{r.measure}, vs published healthy range", _fmt(v),
-                f"{where} the published healthy range {_fmt(lo)}-{_fmt(hi)}", outside_worse, src)
-            if outside_worse:
-                findings.append(f"{r.measure} outside the published healthy range ({'below' if v < lo else 'above'})")
+            continue
+        lo, hi, src = rng
+        where = "within" if lo <= v <= hi else f"outside ({'below' if v < lo else 'above'})"
+        worse = _worse_direction(rules, m)
+        outside_worse = (v < lo) if worse == "lower" else (v > hi) if worse == "higher" else not lo <= v <= hi
+        decides = pub.HEALTHY_RANGE_DECIDES and worse is not None
+        add(f"{m}, vs published healthy range", _fmt(float(v)),
+            f"{where} the published healthy range {_fmt(lo)}-{_fmt(hi)}"
+            + ("" if decides else f"; {pub.HEALTHY_RANGE_CAVEAT}"),
+            (outside_worse if decides else None), src)
+        if decides and outside_worse:
+            findings.append(f"{m} outside the published healthy range ({'below' if v < lo else 'above'})")
     # foot-lifts / touch-downs: counted and shown (decided only in the foot-lift protocol)
     tds = side_measures.get(side, {}).get("touchdowns")
     if _finite(tds):
@@ -294,8 +325,17 @@ def balance(rules, side: str, side_measures: dict, baseline: dict | None, mdc_fo
     if findings:
         return True, comps, "balance finding: " + "; ".join(findings) + "."
     return False, comps, ("no balance impairment found (every measure within measurement error of "
-                          "the other side and the baseline, and not outside the published healthy range "
-                          "on the worse side).")
+                          "the other side and of the baseline).")
+
+
+def _worse_direction(rules, measure: str) -> str | None:
+    """"lower" or "higher" from the protocol's rule for ``measure`` (else from rig.engine.mdc)."""
+    from rig.engine.mdc import higher_is_better
+
+    for r in rules.balance:
+        if r.measure == measure:
+            return r.worse
+    return "lower" if higher_is_better(measure) else "higher"
 
 
 def _trial_error(side_measures: dict, a: str, b: str, measure: str) -> float | None:

@@ -125,16 +125,22 @@ def test_baseline_comparison_finds_what_the_sides_do_not_show():
     assert res.statements["right"]["balance"]["finding"] is False
 
 
-@pytest.mark.parametrize("value,where,finding", [(0.53, "within", False), (0.30, "outside (below)", True),
-                                                 (0.80, "outside (above)", False)])
-def test_published_healthy_range_within_or_outside(value, where, finding):
+@pytest.mark.parametrize("value,where,worse", [(0.53, "within", False), (0.30, "outside (below)", True),
+                                               (0.80, "outside (above)", False)])
+@pytest.mark.parametrize("decides", [False, True])
+def test_published_healthy_range_within_or_outside(value, where, worse, decides, monkeypatch):
+    """Every measure with a published range is placed within / outside it; it decides a finding
+    only when the published table says the values transfer (HEALTHY_RANGE_DECIDES)."""
+    monkeypatch.setattr(pub, "HEALTHY_RANGE_DECIDES", decides)
     lo, hi, src = pub.healthy_range("single_leg_eyes_closed", "ttb_min_ml_s")
     assert (lo, hi) == pytest.approx((0.53 - 1.96 * 0.10, 0.53 + 1.96 * 0.10))
     m = dict(NORMAL, ttb_min_ml_s=value)
     res = screen(RULES, ClinicalEntries(), {"left": m, "right": dict(NORMAL, ttb_min_ml_s=value)})
     comp = next(c for c in res.components if c["side"] == "left" and c["component"] == "ttb_min_ml_s, vs published healthy range")
-    assert comp["threshold"].startswith(f"{where} the published healthy range") and "McKeon" in comp["reference"]
-    assert comp["met"] is finding and res.statements["left"]["balance"]["finding"] is finding
+    assert comp["threshold"].startswith(f"{where} the published healthy range 0.334-0.726") and "McKeon" in comp["reference"]
+    assert comp["met"] is (worse if decides else None)
+    assert ("not used to decide" in comp["threshold"]) is (not decides)
+    assert res.statements["left"]["balance"]["finding"] is (worse and decides)
     assert "abnormal" not in "\n".join(res.lines())
 
 
