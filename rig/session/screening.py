@@ -28,7 +28,7 @@ from rig.published import screening as pub
 
 SIDES = ("left", "right")
 CAVEAT = ("Screening, not diagnosis. No flag does not exclude CAI; limb symmetry does not guarantee "
-          "normality (deficits can be bilateral); values are specific to this device and processing.")
+          "normality (balance can be lower on both sides after a sprain); values are specific to this device and processing.")
 
 
 @dataclass
