@@ -324,8 +324,8 @@ def balance(rules, side: str, side_measures: dict, baseline: dict | None, mdc_fo
         return None, comps, "no balance data (no valid eyes-closed single-leg trial)."
     if findings:
         return True, comps, "balance finding: " + "; ".join(findings) + "."
-    return False, comps, ("no balance impairment found (every measure within measurement error of "
-                          "the other side and of the baseline).")
+    against = "the other side" + (" and of the athlete's baseline" if baseline else "")
+    return False, comps, f"no balance impairment found (every measure within measurement error of {against})."
 
 
 def _worse_direction(rules, measure: str) -> str | None:

@@ -39,3 +39,21 @@ def test_two_touchdowns_are_kept_counted_and_shown_per_side(capsys, tmp_path):
     assert "2 foot-lift/touch-down errors at" in out and "(please confirm)" in out
     row = next(l for l in out.splitlines() if "Foot-lift errors / touch-downs (count)" in l)
     assert row.split()[-3:-1] == ["2", "0"]          # left, right (then the asymmetry)
+
+
+def test_cai_screen_tells_criteria_met_and_no_balance_impairment_separately(capsys, tmp_path):
+    """The issue's done-when: CAIT 18 and the IAC history on the left, a healthy simulated athlete."""
+    code, out, err = rig(capsys, "run", "cai-screen", "--short", "--port", "sim://?seed=11&speed=25",
+                         "--athlete", "H11", "--no-live", "--yes", "--cait-left", "18", "--cait-right", "29",
+                         "--sprain-history", "left", "--sprain-months-left", "2024-03",
+                         "--giving-way-6mo-left", "3", "--giving-way-6mo-right", "0", "--recurrent-sprain", "none",
+                         "--feels-unstable", "left", "--data-dir", str(tmp_path / "d"))
+    assert code == 0, err
+    left = out[out.index("  Left ankle"):out.index("  Right ankle")]
+    assert "Criteria: meets the International Ankle Consortium criteria" in left
+    assert "Balance: no balance impairment found" in left
+    assert "Recommendation: recommend a clinical assessment" in left
+    with Store.open(tmp_path / "d") as s:
+        ses = s.session("latest")
+    assert ses["flags"][0]["name"] == "possible_cai" and ses["flags"][0]["side"] == "left"
+    assert ses["summary"]["statements"]["left"]["balance"].startswith("no balance impairment found")
