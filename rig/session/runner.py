@@ -592,10 +592,11 @@ class Runner:
                               "invalid": sum(t.status != "valid" and not t.practice for t in self.result.trials)}}
         flags: list[dict] = []
         if self.p.screening is not None:
-            from rig.session.screening import screen
+            from rig.session.screening import screen, site_or_default
 
             baseline = self._baseline_measures()
-            res = screen(self.p.screening, self.entries, side_inputs(self.p, means), baseline)
+            res = screen(self.p.screening, self.entries, side_inputs(self.p, means), baseline,
+                         mdc_for=site_or_default(self.store))
             self.result.screening = res
             summary.update(res.summary)
             flags = res.flags

@@ -159,6 +159,15 @@ def default_mdc(measure: str) -> Mdc:
     return Mdc(measure, pub.SCREEN_MDC_PCT, "percent", "%", pub.SCREEN_MDC_SOURCE)
 
 
+def site_or_default(store):
+    """``mdc_for`` for ``screen``: the site's own MDC when it has measured one (Store.mdc with
+    origin "site"), else the screen's sourced default."""
+    def mdc_for(measure: str) -> Mdc:
+        m = store.mdc(measure) if store is not None else None
+        return m if m is not None and m.origin == "site" else default_mdc(measure)
+    return mdc_for
+
+
 def condition_key(eyes: str) -> str:
     """The published-reference condition the screen's balance trials correspond to."""
     return f"single_leg_eyes_{eyes}"

@@ -209,3 +209,24 @@ def test_protocol_refuses_cutoffs_outside_the_published_table(tmp_path):
     bad.write_text(text.replace('condition_eyes = "closed"', 'condition_eyes = "closed"\ncait_cutoff = 25'))
     with pytest.raises(ProtocolFileError, match="screening.cait_cutoff.*rig/published/screening.py"):
         load_protocol(bad)
+
+
+def test_site_mdc_replaces_the_default_only_when_measured_at_the_site():
+    from rig.engine.mdc import Mdc
+    from rig.session.screening import site_or_default
+
+    class FakeStore:
+        def mdc(self, measure):
+            if measure == "sd_ml_mm":
+                return Mdc(measure, 50.0, "percent", "%", "site test-retest 2026", "site")
+            return Mdc(measure, 30.0, "percent", "%", "shipped", "default")
+
+    f = site_or_default(FakeStore())
+    assert f("sd_ml_mm").origin == "site" and f("sd_ml_mm").value == 50.0
+    assert f("ttb_mean_min_ml_s").value == pub.SCREEN_MDC_PCT and "typical error" in f("ttb_mean_min_ml_s").source
+    left = dict(NORMAL, sd_ml_mm=8.5)          # 42 % higher: beyond the 33 % default, within the site's 50 %
+    assert screen(RULES, ClinicalEntries(), {"left": left, "right": NORMAL}).statements["left"]["balance"]["finding"]
+    res = screen(RULES, ClinicalEntries(), {"left": left, "right": NORMAL}, mdc_for=f)
+    assert res.statements["left"]["balance"]["finding"] is False
+    comp = next(c for c in res.components if c["side"] == "left" and c["component"] == "sd_ml_mm, vs other side")
+    assert "measured at this site" in comp["threshold"]
