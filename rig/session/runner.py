@@ -467,7 +467,9 @@ class Runner:
             lifts = footlift.find(on_board.t_s, on_board.fz_n, on_board.x_mm, on_board.y_mm, self.body_weight_n)
             processing["footlifts"] = lifts.as_dict()
             if lifts.count:
-                self.ui.message(f"{cond.label}: {lifts.describe()}", "info")
+                where = (f"; COP measures on the quiet stretch {lifts.quiet_s[0]:.1f}-{lifts.quiet_s[1]:.1f} s"
+                         if lifts.measurable else "")
+                self.ui.message(f"{cond.label}: {lifts.describe()}{where}", "info")
             if lifts.measurable:
                 on_board = on_board.between(t0 + lifts.quiet_s[0], t0 + lifts.quiet_s[1] + 1e-9)
                 processing["measured_on"] = (f"quiet stretch {lifts.quiet_s[0]:.2f}-{lifts.quiet_s[1]:.2f} s "

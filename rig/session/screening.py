@@ -230,6 +230,8 @@ def criteria(e: ClinicalEntries, side: str) -> tuple[bool | None, list[dict], st
                       "component": "CAIT total (self-report)" + ("" if used else ", other cut-off (shown, not used)"),
                       "threshold": f"{c.rule} {c.value:g}: {c.use}{lr}",
                       "met": None if score is None else c.met(score), "reference": c.source})
+    add("other IAC items", None, pub.IAC_NOT_ASKED + "; criteria wording as commonly reproduced, "
+        "to verify against the position statement", None)
     met = _all([sprain, instability, cait])
     parts = {
         "sprain": sprain, "instability": instability, "disability": cait,

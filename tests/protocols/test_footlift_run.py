@@ -36,7 +36,7 @@ def test_two_touchdowns_are_kept_counted_and_shown_per_side(capsys, tmp_path):
     q0, q1 = fl["quiet_stretch_s"]
     assert q0 == pytest.approx(b1 + 0.5, abs=0.02) and "quiet stretch" in left["processing"]["measured_on"]
     assert 3.0 <= q1 - q0 <= 15.0
-    assert "2 foot-lift/touch-down errors at" in out and "(please confirm)" in out
+    assert "2 foot-lift/touch-down errors at" in out and "(please confirm); COP measures on the quiet stretch" in out
     row = next(l for l in out.splitlines() if "Foot-lift errors / touch-downs (count)" in l)
     assert row.split()[-3:-1] == ["2", "0"]          # left, right (then the asymmetry)
 
