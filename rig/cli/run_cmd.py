@@ -96,6 +96,9 @@ def _entries(protocol, given: dict, interactive: bool):
                    ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", float),
                    ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", float))
         for key, text, typ in prompts:
+            side = key.rsplit("_", 1)[-1]
+            if key.startswith("sprain_months_") and vals.get("sprain_history") not in (None, side, "both"):
+                continue                        # no sprain on that side: no time to ask for
             while vals.get(key) is None:
                 v = click.prompt(text, default="", show_default=False, type=click.STRING).strip()
                 if v == "":
