@@ -9,30 +9,15 @@ import sys
 import click
 import numpy as np
 
+from rig.cli.entries import entry_options
 from rig.cli.options import DecimalRange, data_dir_option, force_option, port_option
 from rig.errors import RigError
 
-SIDE_CHOICE = click.Choice(["left", "right", "both", "none"])
-CAIT = DecimalRange(0, 30, integer=True)
-LUNGE = DecimalRange(0, 30, "cm")
 MASS = DecimalRange(20, 250, "kg")
 DEMO_SPEED = 6.0
-DEMO_ENTRIES = {"cait_left": 17, "cait_right": 28, "sprain_history": "left", "giving_way": "left",
-                "lunge_left_cm": 8.5, "lunge_right_cm": 11.0}
-KEY_ROWS = (  # measure, label, decimals
-    ("ttb_mean_min_ml_s", "TTB ML, mean of minima (s)", 2),
-    ("ttb_min_ml_s", "TTB ML, absolute minimum (s)", 2),
-    ("sd_ml_mm", "COP ML SD (mm)", 1),
-    ("sd_ap_mm", "COP AP SD (mm)", 1),
-    ("mean_velocity_mm_s", "Mean velocity (mm/s)", 1),
-    ("ellipse95_area_mm2", "95 % ellipse area (mm2)", 0),
-    ("path_length_mm", "Path length (mm)", 0),
-    ("mean_frequency_hz", "Mean frequency (Hz)", 2),
-    ("ml_percent_foot_width_used", "ML % of foot width used", 0),
-    ("touchdowns", "Touch-downs (count)", 1),
-    ("time_to_stabilization_vertical_s", "Time to stabilisation, vertical (s)", 2),
-    ("vertical_stability_index", "Vertical stability index", 3),
-)
+DEMO_ENTRIES = {"cait_left": 17, "cait_right": 28, "sprain_history": "left", "sprain_months_left": 30,
+                "giving_way_6mo_left": 3, "giving_way_6mo_right": 0, "recurrent_sprain": "left",
+                "feels_unstable": "left", "lunge_left_cm": 8.5, "lunge_right_cm": 11.0}
 
 
 def _display_available() -> bool:
@@ -66,21 +51,11 @@ def _make_ui(live: bool, snapshot, fullscreen: bool = False):
 
 
 def _entries(protocol, given: dict, interactive: bool):
-    """The clinician's entries for the screen; prompted for when missing and interactive."""
-    from rig.session.screening import ClinicalEntries
+    """The clinician's entries for the screen (declared once: rig.session.entries), each
+    missing one asked for when interactive, checked as it is typed."""
+    from rig.cli.entries import prompt_entries
 
-    vals = dict(given)
-    if protocol.screening is not None and interactive:
-        prompts = (("cait_left", "CAIT total, left ankle (0-30, empty if not done)", CAIT),
-                   ("cait_right", "CAIT total, right ankle (0-30, empty if not done)", CAIT),
-                   ("sprain_history", "Ankle sprain history (left/right/both/none)", SIDE_CHOICE),
-                   ("giving_way", "Episodes of giving way, 2 or more (left/right/both/none)", SIDE_CHOICE),
-                   ("lunge_left_cm", "Weight-bearing lunge, left (cm, empty if not done)", LUNGE),
-                   ("lunge_right_cm", "Weight-bearing lunge, right (cm, empty if not done)", LUNGE))
-        for key, text, typ in prompts:
-            if vals.get(key) is None:
-                vals[key] = ask(text, typ, required=False)
-    return ClinicalEntries(**{k: v for k, v in vals.items() if v is not None})
+    return prompt_entries(protocol, given, interactive, ask)
 
 
 def ask(text: str, typ, required: bool = True):
@@ -326,12 +301,7 @@ def _common_options(f):
               help="Continue an incomplete session (stopped by Ctrl-C, a lost board...): runs its missing trials.")
 @port_option
 @click.option("--athlete", "-a", default=None, help="Athlete code (chosen by the clinic; no names needed).")
-@click.option("--cait-left", type=CAIT, default=None, help="Cumberland Ankle Instability Tool total, left (0-30).")
-@click.option("--cait-right", type=CAIT, default=None, help="CAIT total, right (0-30).")
-@click.option("--sprain-history", type=SIDE_CHOICE, default=None, help="Which ankle(s) have been sprained.")
-@click.option("--giving-way", type=SIDE_CHOICE, default=None, help="Which ankle(s) give way (2 or more episodes).")
-@click.option("--lunge-left-cm", type=LUNGE, default=None, help="Weight-bearing lunge (knee to wall), left, cm.")
-@click.option("--lunge-right-cm", type=LUNGE, default=None, help="Weight-bearing lunge, right, cm.")
+@entry_options
 @click.option("--ktw-left-cm", default=None, metavar="CM[,CM...]",
               help="knee-to-wall: toe-wall distance of each valid left try (cm; the last repeats). "
                    "Asked after each valid try on a terminal when not given.")
@@ -348,9 +318,9 @@ def _common_options(f):
               help="Repeats of invalid trials per condition.")
 @force_option
 @_common_options
-def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_history, giving_way, lunge_left_cm,
-        lunge_right_cm, ktw_left_cm, ktw_right_cm, height_cm, side, short, calibration_path, yes, max_repeats, force,
-        mass_kg, foot_length_mm, foot_width_mm, no_live, fullscreen, snapshot, data_dir):
+def run(protocol_name, resume_ref, port, athlete, ktw_left_cm, ktw_right_cm, height_cm, side, short,
+        calibration_path, yes, max_repeats, force, mass_kg, foot_length_mm, foot_width_mm, no_live, fullscreen,
+        snapshot, data_dir, **entry_values):
     """Run PROTOCOL (a name in protocols/, e.g. cai-screen, or a .toml path) with an athlete.
 
     Zeroes the board, waits for the athlete to take the stance, counts down, records, checks
@@ -362,7 +332,8 @@ def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_
     \b
     Example without a board (a simulated athlete follows the protocol):
       rig run cai-screen --port "sim://?seed=3&profile=cai&speed=5" --athlete A7 \\
-        --cait-left 18 --cait-right 29 --sprain-history left --giving-way left --yes
+        --cait-left 18 --cait-right 29 --sprain-history left --sprain-months-left 24 \\
+        --giving-way-6mo-left 3 --feels-unstable left --yes
     """
     from rig.session.protocols import load_protocol
 
@@ -390,10 +361,7 @@ def run(protocol_name, resume_ref, port, athlete, cait_left, cait_right, sprain_
         if not interactive:
             raise RigError(f"{protocol.name} needs the body mass for its landing measures: give --mass-kg")
         mass_kg = ask("Body mass (kg)", MASS)
-    entries = _entries(protocol, {"cait_left": cait_left, "cait_right": cait_right,
-                                  "sprain_history": sprain_history, "giving_way": giving_way,
-                                  "lunge_left_cm": lunge_left_cm, "lunge_right_cm": lunge_right_cm},
-                       interactive)
+    entries = _entries(protocol, entry_values, interactive)
     distances = {"left": _cm_list(ktw_left_cm, "--ktw-left-cm"), "right": _cm_list(ktw_right_cm, "--ktw-right-cm")}
     run_session(protocol, port, athlete, entries, mass_kg=mass_kg, foot_length_mm=foot_length_mm,
                 foot_width_mm=foot_width_mm, live=not no_live, snapshot=snapshot, data_dir=data_dir,
@@ -444,7 +412,7 @@ def _resume(ref, protocol_name, *, port, athlete, yes, no_live, snapshot, data_d
     """``rig run --resume SESSION``: the session's own protocol, athlete, entries and body mass;
     only the trials still missing are run, numbered after those recorded."""
     from rig.session.runner import TrialResult
-    from rig.session.screening import ClinicalEntries
+    from rig.session.entries import entries_from
     from rig.store import Store
 
     with Store.open(data_dir) as store:
@@ -460,8 +428,7 @@ def _resume(ref, protocol_name, *, port, athlete, yes, no_live, snapshot, data_d
     meta = s["meta"]
     trials = [TrialResult((t["condition"] or {}).get("name", ""), t["index"], t["practice"], t["status"],
                           t["reasons"], t["measures"], t["id"]) for t in s["trials"]]
-    entries = ClinicalEntries(**{k: v for k, v in (meta.get("clinical_entries") or {}).items()
-                                 if k in ClinicalEntries.__dataclass_fields__})
+    entries = entries_from(meta.get("clinical_entries"))
     click.echo(f"Resuming session {sid} ({protocol.title}, athlete {s['athlete']}): "
                f"{sum(t.status == 'valid' and not t.practice for t in trials)} valid trial(s) recorded.")
     interactive = sys.stdin.isatty() and not yes
@@ -513,8 +480,9 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     port = f"sim://?seed={seed}&profile={profile}&speed={speed:g}"
     entries_given = dict(DEMO_ENTRIES)
     if healthy:
-        entries_given.update(cait_left=28, cait_right=29, sprain_history="none", giving_way="none",
-                             lunge_left_cm=11.0, lunge_right_cm=11.5)
+        entries_given.update(cait_left=28, cait_right=29, sprain_history="none", sprain_months_left=None,
+                             giving_way_6mo_left=0, giving_way_6mo_right=0, recurrent_sprain="none",
+                             feels_unstable="none", lunge_left_cm=11.0, lunge_right_cm=11.5)
     from rig.session.screening import ClinicalEntries
 
     entries = ClinicalEntries(**entries_given)

@@ -6,8 +6,11 @@ applied. Times are seconds from the start of the analysed window.
 
 * stepped off: total force below ``stepped_off_fraction`` of body weight for longer than
   ``stepped_off_s`` (or nobody on the board at all);
-* touch-downs (single-leg stance): the lifted foot touching the board, found from force drops
-  and COP jumps (rig.engine.sway.single_leg.detect_touchdowns), more than ``max_touchdowns``;
+* touch-downs (single-leg stance): with ``max_touchdowns`` set, more touch-downs of the lifted
+  foot than that (found from force drops and COP jumps, rig.engine.sway.single_leg) fail the
+  trial. Without it (the default) foot-lifts are counted, not failed (rig.engine.footlift): the
+  other rules are checked on the trial's quiet stretch, and the trial is invalid only when that
+  stretch is too short to measure (``footlift.QUIET_MIN_S``);
 * weight: the median force differs from the entered body mass by more than ``weight_tolerance``;
 * COP outside the foot: the COP leaves the base of support (the foot marks of the stance,
   plus ``foot_margin_mm``) for more than ``max_outside_foot_fraction`` of the trial;
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rig.engine import footlift
 from rig.engine import stance as stance_marks
 from rig.engine.sway.single_leg import detect_touchdowns
 
@@ -82,13 +86,22 @@ def board_reset(resets: int, gap_s: float = 0.0) -> str | None:
             "check the USB cable and power, then repeat")
 
 
+def counts_footlifts(condition, rules, body_weight_n) -> bool:
+    """True when foot-lifts of this trial are counted (not failed): a static single-leg trial,
+    the body weight known, and no ``max_touchdowns`` rule in the protocol."""
+    return (bool(getattr(condition, "side", None)) and getattr(condition, "kind", "static") != "landing"
+            and bool(body_weight_n) and rules.max_touchdowns is None)
+
+
 def check_trial(t_s, fz_n, cop_x_mm, cop_y_mm, *, condition, rules, body_weight_n=None, feet=None,
-                lost_fraction: float = 0.0, resets: int = 0, reset_gap_s: float = 0.0) -> list[str]:
+                lost_fraction: float = 0.0, resets: int = 0, reset_gap_s: float = 0.0,
+                footlifts: footlift.FootLifts | None = None) -> list[str]:
     """Reasons the trial is invalid ([] = valid). See the module docstring for the rules.
 
     ``resets`` and ``reset_gap_s``: board restarts during the trial and the time they left
-    missing (from the link statistics).
-    """
+    missing (from the link statistics). Where foot-lifts are counted (``counts_footlifts``),
+    ``footlifts`` (rig.engine.footlift.find of the same trace; found here when not given) decides
+    the quiet stretch the rules look at."""
     t = np.asarray(t_s, float)
     fz = np.asarray(fz_n, float)
     x = np.asarray(cop_x_mm, float)
@@ -100,6 +113,15 @@ def check_trial(t_s, fz_n, cop_x_mm, cop_y_mm, *, condition, rules, body_weight_
     if restarted:
         reasons.append(restarted)
     bw = body_weight_n
+    if counts_footlifts(condition, rules, bw):
+        fl = footlifts or footlift.find(t, fz, x, y, bw)
+        if not fl.measurable:
+            reasons.append(f"cannot be measured: the longest stretch without a foot-lift is "
+                           f"{fl.quiet_length_s:.1f} s, at least {footlift.QUIET_MIN_S:g} s needed "
+                           f"({fl.describe()})")
+        else:
+            keep = (t - t[0] >= fl.quiet_s[0]) & (t - t[0] <= fl.quiet_s[1])
+            t, fz, x, y = t[keep], fz[keep], x[keep], y[keep]
     if bw:
         r = stepped_off(t, fz, bw, rules.stepped_off_fraction, rules.stepped_off_s)
         if r:

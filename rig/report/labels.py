@@ -34,14 +34,12 @@ KEY_LABELS = {
     "foot_width_mm": "Foot width (mm)",
     "height_cm": "Height (cm)",
     "cait": "CAIT",
-    "cait_left": "CAIT, left",
-    "cait_right": "CAIT, right",
-    "lunge_left_cm": "Weight-bearing lunge, left (cm)",
-    "lunge_right_cm": "Weight-bearing lunge, right (cm)",
-    "sprain_history": "Ankle sprain history",
-    "giving_way": "Giving way (2 or more episodes)",
     "status": "Status",
 }
+# the clinician's entries are labelled where they are declared (rig.session.entries)
+from rig.session.entries import ENTRIES as _ENTRIES  # noqa: E402
+
+KEY_LABELS.update({e.key: e.label for e in _ENTRIES})
 UNIT_SUFFIXES = (("_mm_s", "mm/s"), ("_mm2", "mm²"), ("_kg", "kg"), ("_mm", "mm"), ("_cm", "cm"),
                  ("_hz", "Hz"), ("_pct", "%"), ("_percent", "%"), ("_s", "s"), ("_n", "N"))
 

@@ -25,6 +25,8 @@ CHAIN_KEYS = {"repetitions": (int, 1), "depth_window_s": (float, 0.05), "heel_li
               "heel_lift_min_s": (float, 0.0), "min_weight_fraction": (float, 0.0), "mdc_cm": (float, 0.0),
               "mdc_reference": (str, None), "target_s": (float, 2.0), "target_pct": (float, 10.0),
               "target_radius_mm": (float, 1.0), "cue_delay_s": (float, 0.5), "min_reps": (int, 0)}
+MOVED_TO_PUBLISHED = ("cait_cutoff", "cait_reference", "cait_bands", "history_reference",
+                      "lunge_asymmetry_cm", "lunge_reference")
 TRIAL_KEYS = ("trial_duration_s", "trials", "practice_trials", "rest_s", "countdown_s", "lead_in_s")
 # Physical ranges of every number a protocol file may hold (key: (type, lowest, highest)), stated
 # in protocols/SCHEMA.md. They bound a session's length (a clinic sitting, not a night) and keep
@@ -113,14 +115,11 @@ class BalanceRule:
 
 @dataclass(frozen=True)
 class Screening:
+    """Which trials and measures feed the screen's balance statement. Cut-offs, likelihood
+    ratios and MDC defaults are published figures: rig.published.screening."""
+
     condition_eyes: str
-    cait_cutoff: float
-    cait_reference: str
-    cait_bands: tuple[dict, ...]
-    history_reference: str
     balance: tuple[BalanceRule, ...]
-    lunge_asymmetry_cm: float | None
-    lunge_reference: str
 
 
 @dataclass(frozen=True)
@@ -359,16 +358,12 @@ class _Parser:
     def _screening(self, s) -> Screening:
         if not isinstance(s, dict):
             raise self.err("screening", "expected a table")
-        self.known(s, "screening", SCREENING_KEYS)
-        bands = self.get(s, "cait_bands", "screening", list, [])
-        for i, b in enumerate(bands):
-            w = f"screening.cait_bands[{i}]"
-            if not isinstance(b, dict):
-                raise self.err(w, "expected a table {rule, value, reference}")
-            self.known(b, w, ("rule", "value", "reference"))
-            self.get(b, "rule", w, str, choices=("<=", "<"))
-            self.get(b, "value", w, float, lo=0.0, hi=30.0)
-            self.get(b, "reference", w, str)
+        for k in s:
+            if k in MOVED_TO_PUBLISHED:
+                raise self.err(f"screening.{k}", "published cut-offs now live in "
+                                                 "rig/published/screening.py; remove this key")
+            if k not in ("condition_eyes", "balance"):
+                raise self.err(f"screening.{k}", "unknown key (expected condition_eyes, balance)")
         rules = []
         for i, b in enumerate(self.get(s, "balance", "screening", list)):
             w = f"screening.balance[{i}]"
@@ -383,15 +378,9 @@ class _Parser:
             rules.append(BalanceRule(m, self.get(b, "worse", w, str, choices=("lower", "higher")),
                                      self.get(b, "reference", w, str),
                                      self.get(b, "mdc_pct", w, float, None, lo=0.0, hi=1000.0)))
-        lunge = self.get(s, "lunge_asymmetry_cm", "screening", float, None, lo=0.0, hi=20.0)
         return Screening(
             condition_eyes=self.get(s, "condition_eyes", "screening", str, "closed", choices=EYES),
-            cait_cutoff=self.get(s, "cait_cutoff", "screening", float, lo=0.0, hi=30.0),
-            cait_reference=self.get(s, "cait_reference", "screening", str),
-            cait_bands=tuple(dict(b) for b in bands),
-            history_reference=self.get(s, "history_reference", "screening", str),
-            balance=tuple(rules), lunge_asymmetry_cm=lunge,
-            lunge_reference=self.get(s, "lunge_reference", "screening", str, ""))
+            balance=tuple(rules))
 
 
 def _typename(typ) -> str:

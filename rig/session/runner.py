@@ -18,6 +18,7 @@ lost mid-trial or Ctrl-C keeps the trial as incomplete and the session as it is.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -561,7 +562,8 @@ class Runner:
         return collected, window, land_t
 
     def _finish_trial(self, cond, index, practice, s: Samples, window) -> TrialResult:
-        from rig.engine.validity import check_trial
+        from rig.engine import footlift
+        from rig.engine.validity import check_trial, counts_footlifts
 
         rec, self._rec = self._rec, None
         w = s.between(*window)
@@ -576,14 +578,29 @@ class Runner:
         resets = stats.get("resets", 0) - self._stats0.get("resets", 0)
         reset_gap_s = stats.get("reset_gap_s", 0.0) - self._stats0.get("reset_gap_s", 0.0)
         feet = stance_marks.feet(cond.stance, self.foot_length_mm, self.foot_width_mm)
-        reasons = check_trial(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm, on_board.y_mm,
-                              condition=cond, rules=self.p.validity, body_weight_n=self.body_weight_n,
-                              feet=feet, lost_fraction=lost_fraction, resets=resets,
-                              reset_gap_s=reset_gap_s) if len(on_board) > 2 else \
-            ["no data in the trial window"]
-        measures: dict[str, float] = {}
         processing: dict = {"tare_offset_counts": self.feed.cal.offset_counts.tolist(),
                             "lead_in_s": cond.lead_in_s, "window_s": list(window)}
+        # single-leg: foot-lifts counted over the whole trial, COP measures on the quiet stretch
+        whole, lifts = on_board, None
+        if len(on_board) > 2 and counts_footlifts(cond, self.p.validity, self.body_weight_n):
+            t0 = float(on_board.t_s[0])
+            lifts = footlift.find(on_board.t_s, on_board.fz_n, on_board.x_mm, on_board.y_mm, self.body_weight_n)
+            processing["footlifts"] = lifts.as_dict()
+            if lifts.count:
+                where = (f"; COP measures on the quiet stretch {lifts.quiet_s[0]:.1f}-{lifts.quiet_s[1]:.1f} s"
+                         if lifts.measurable else "")
+                self.ui.message(f"{cond.label}: {lifts.describe()}{where}", "info")
+            if lifts.measurable:
+                on_board = on_board.between(t0 + lifts.quiet_s[0], t0 + lifts.quiet_s[1] + 1e-9)
+                processing["measured_on"] = (f"quiet stretch {lifts.quiet_s[0]:.2f}-{lifts.quiet_s[1]:.2f} s "
+                                             "of the trial (foot-lifts and their recovery left out)")
+                lifts = dataclasses.replace(lifts, quiet_s=(0.0, float(on_board.t_s[-1] - on_board.t_s[0])))
+        reasons = check_trial(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm, on_board.y_mm,
+                              condition=cond, rules=self.p.validity, body_weight_n=self.body_weight_n,
+                              feet=feet, lost_fraction=lost_fraction, resets=resets, reset_gap_s=reset_gap_s,
+                              footlifts=lifts) if len(on_board) > 2 else \
+            ["no data in the trial window"]
+        measures: dict[str, float] = {}
         try:
             from rig.engine.sway import compute_measures
             from rig.engine.sway.landing import landing_measures
@@ -597,13 +614,16 @@ class Runner:
             if landing:
                 fs = (len(w) - 1) / (w.t_s[-1] - w.t_s[0])
                 measures.update(landing_measures(w.fz_n, fs, self.body_weight_n))
+            if "footlifts" in processing:     # counted over the whole trial, not the quiet stretch
+                measures["touchdowns"] = float(processing["footlifts"]["count"])
+                measures["time_in_balance_s"] = float(processing["footlifts"]["time_in_balance_s"])
         except AnalysisError as e:
             reasons = reasons + [f"cannot analyse: {e}"]
-        if getattr(self.p.validity, "error_candidates", False) and self.body_weight_n and len(on_board) > 10:
+        if getattr(self.p.validity, "error_candidates", False) and self.body_weight_n and len(whole) > 10:
             from rig.engine.validity import bess_error_candidates
 
-            cands = bess_error_candidates(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm,
-                                          on_board.y_mm, condition=cond, body_weight_n=self.body_weight_n,
+            cands = bess_error_candidates(whole.t_s - whole.t_s[0], whole.fz_n, whole.x_mm,
+                                          whole.y_mm, condition=cond, body_weight_n=self.body_weight_n,
                                           feet=feet)
             processing["error_candidates"] = cands
             if cands:   # the board proposes, the clinician scores (eyes, hands are not visible to it)
@@ -732,12 +752,12 @@ class Runner:
         summary.update(protocol_summary(self.p, means))     # its measures list, Romberg quotients
         flags: list[dict] = []
         if self.p.screening is not None:
-            from rig.session.screening import screen
+            from rig.session.screening import screen, site_or_default
 
             baseline = self._baseline_measures()
-            # the one MDC lookup: the site's measured values first, else the shipped defaults
+            # the one MDC lookup: the site's measured values first, else the sourced default
             res = screen(self.p.screening, self.entries, side_inputs(self.p, means), baseline,
-                         mdc_for=self.store.mdc)
+                         mdc_for=site_or_default(self.store))
             self.result.screening = res
             summary.update(res.summary)
             flags = res.flags

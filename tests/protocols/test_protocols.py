@@ -27,7 +27,7 @@ def test_every_shipped_protocol_loads_with_its_parameters():
     assert [c.surface for c in bess.conditions].count("foam") == 3 and bess.validity.error_candidates
     assert ps["hop-stabilization"].min_rate_hz >= 500 and all(c.kind == "landing" for c in ps["hop-stabilization"].conditions)
     scr = ps["cai-screen"].screening
-    assert scr.cait_cutoff == 25 and {b["value"] for b in scr.cait_bands} == {27, 24}
+    assert scr.condition_eyes == "closed"
     assert {r.measure for r in scr.balance} == {"ttb_mean_min_ml_s", "sd_ml_mm"}
     assert len(ps["cai-screen"].sha256) == 64
 

@@ -38,20 +38,60 @@ def test_a_clean_trial_passes():
 
 
 def test_stepped_off_with_its_time():
-    t, fz, x, y = trial()
+    t, fz, x, y = trial("bipedal", 30)
     off = t >= 6.2
     fz[off], x[off], y[off] = 3.0, np.nan, np.nan
-    r = check(t, fz, x, y)
+    r = check(t, fz, x, y, name="bipedal_eyes_open", protocol="romberg")
     assert len(r) >= 1 and r[0].startswith("stepped off the board at 6.2 s")
 
 
-def test_touchdowns_counted_with_times():
-    t, fz, x, y = trial()
-    for t0 in (3.0, 7.0):
-        w = (t >= t0) & (t < t0 + 0.5)
+def touch(t, x, onsets, seconds=0.5):
+    for t0 in onsets:
+        w = (t >= t0) & (t < t0 + seconds)
         x[w] += 80.0                 # 40 % of the weight on the other foot, 200 mm away
-    r = check(t, fz, x, y)
+    return x
+
+
+def test_touchdowns_fail_the_trial_only_where_the_protocol_says_so():
+    import dataclasses
+
+    t, fz, x, y = trial()
+    x = touch(t, x, (3.0, 7.0))
+    p, c = cond()
+    rules = dataclasses.replace(p.validity, max_touchdowns=0)
+    r = check_trial(t, fz, x, y, condition=c, rules=rules, body_weight_n=BW, feet=feet(c.stance))
     assert r == ["the lifted foot touched down 2 times (3.0 s, 7.0 s)"]
+
+
+def test_touchdowns_are_counted_and_the_trial_kept():
+    """cai-screen counts foot-lifts: two touch-downs leave a quiet stretch to measure."""
+    from rig.engine import footlift
+
+    t, fz, x, y = trial()
+    x = touch(t, x, (2.0, 4.0))
+    assert check(t, fz, x, y) == []
+    fl = footlift.find(t, fz, x, y, BW)
+    assert fl.count == 2
+    assert [a for a, _ in fl.events_s] == pytest.approx([2.0, 4.0], abs=0.06)
+    assert fl.time_in_balance_s == pytest.approx(2.0, abs=0.06)
+    assert fl.quiet_s[0] == pytest.approx(4.5 + footlift.QUIET_MARGIN_S, abs=0.1) and fl.quiet_s[1] == pytest.approx(t[-1])
+    d = fl.describe()
+    assert d.startswith("2 foot-lift/touch-down errors at ") and d.endswith("(please confirm)")
+    assert [float(v) for v in d.split(" at ")[1].split(" (")[0].replace(" s", "").split(", ")] == \
+        pytest.approx([2.0, 4.0], abs=0.11)
+
+
+def test_stepping_off_a_single_leg_trial_is_counted_unless_nothing_is_left_to_measure():
+    t, fz, x, y = trial()
+    late = t >= 6.2
+    fz[late], x[late], y[late] = 3.0, np.nan, np.nan
+    assert check(t, fz, x, y) == []                       # 5.7 s of quiet stance before it
+    t, fz, x, y = trial()
+    early = t >= 2.0
+    fz[early], x[early], y[early] = 3.0, np.nan, np.nan
+    r = check(t, fz, x, y)
+    assert r[0].startswith("cannot be measured: the longest stretch without a foot-lift is 1.5 s")
+    assert "stepped off the board at 2.0 s" in r[1]
 
 
 def test_weight_that_does_not_match_the_body_mass():

@@ -208,10 +208,13 @@ def test_missing_clinician_entries_are_prompted_for_on_a_terminal():
     def ask():
         got["e"] = _entries(load_protocol("cai-screen"), {"cait_left": 19}, interactive=True)
 
-    r = CliRunner().invoke(ask, input="31\n27\nleft\nnone\n9.5\n\n")   # 31 is out of range: asked again
+    # 31 and 2024-13 are invalid: asked again; the right sprain's time is not asked (no sprain there)
+    r = CliRunner().invoke(ask, input="31\n27\nleft\n2024-13\n18\n3\n0\nnone\nleft\n9.5\n\n")
     assert r.exit_code == 0, r.output
     e = got["e"]
-    assert (e.cait_left, e.cait_right, e.sprain_history, e.giving_way) == (19, 27, "left", "none")
+    assert (e.cait_left, e.cait_right, e.sprain_history) == (19, 27, "left")
+    assert (e.sprain_months_left, e.sprain_months_right, e.giving_way_6mo_left, e.giving_way_6mo_right) == (18, None, 3, 0)
+    assert (e.recurrent_sprain, e.feels_unstable) == ("none", "left")
     assert e.lunge_left_cm == 9.5 and e.lunge_right_cm is None
     assert "CAIT total, left" not in r.output and "CAIT total, right" in r.output
     assert "try again" in r.output
