@@ -11,9 +11,10 @@ transfer between devices (PMC7246617), and no MDC has been published for this bo
 * Path length and mean velocity: 28 % of the baseline value, the upper end of the 26-28 %
   reported for Wii Balance Board path length (children 10-14 y, BMC Pediatr 2014;14:144), the
   nearest published analogue of a four-cell consumer board. Labelled as such.
-* Every other COP measure: ``DEFAULT_PERCENT`` = 30 % of the baseline value: this project's
-  assumption (rounded up from the 26-28 % above), not a published figure, stated in every
-  comparison as "no published MDC ... this project's assumption".
+* Every other COP measure: ``DEFAULT_PERCENT`` = 33.3 % of the baseline value, MDC95 = 1.96 x
+  sqrt(2) x the 12 % typical error of single-leg COP velocity (J Sports Sci Med 2018), applied
+  by analogy: the figure and its source live in ``rig.published.screening`` (one default for
+  the screen, ``rig history`` and the report).
 * Questionnaires and manual tests where a published MDC exists: CAIT 3 points, IdFAI 3.6
   points (Japanese version, Phys Ther Sport 2019;35:1-6), weight-bearing lunge 1.9 cm / 4.7
   degrees (intra-rater, Powden, Hoch & Hoch 2015, Man Ther 20:524).
@@ -23,10 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-DEFAULT_PERCENT = 30.0
-DEFAULT_SOURCE = ("no published MDC for this board or measure: this project's assumption of "
-                  f"{DEFAULT_PERCENT:g} % of the baseline value, not a published figure "
-                  "(rig.engine.mdc)")
+from rig.published.screening import SCREEN_MDC_PCT as DEFAULT_PERCENT  # noqa: E402
+from rig.published.screening import SCREEN_MDC_SOURCE  # noqa: E402
+
+DEFAULT_SOURCE = ("no published MDC for this board or measure: " + SCREEN_MDC_SOURCE)
 WBB_PATH_SOURCE = ("26-28 % of path length, Wii Balance Board, children 10-14 y (BMC Pediatr "
                    "2014;14:144): nearest published analogue, not measured on this board")
 

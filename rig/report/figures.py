@@ -1,8 +1,9 @@
 """Report figures (matplotlib, no pyplot: safe beside a Qt GUI and without a display).
 
 A stabilogram per task: one panel per leg with the COP path of every valid trial in its
-analysed window (board frame, mm) and each trial's 95 % prediction ellipse (pi * chi2(0.95, 2)
-* sqrt(det S), Schubert & Kirchner 2014; science.md §1.4), and below it the ML and AP COP over
+analysed window (board frame, mm) and each trial's 95 % prediction ellipse (the F form the
+measures use, rig.engine.sway.area.prediction_ellipse: the drawn ellipse is the reported
+area), and below it the ML and AP COP over
 time of the first valid trial. The COP is low-pass filtered as for the measures (rig.engine.cop
 preprocessing, default preset) when possible, else shown as recorded.
 """
@@ -14,7 +15,6 @@ from matplotlib.patches import Ellipse
 
 from rig.io.data import trial_table
 
-CHI2_95_2DOF = 5.991464547107979
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -35,15 +35,14 @@ def trial_cop(session: dict, trial: dict, frames) -> tuple[np.ndarray, np.ndarra
         return t - t[0], x, y
 
 
-def prediction_ellipse(x, y, chi2=CHI2_95_2DOF):
-    """(centre, width, height, angle_deg) of the 95 % prediction ellipse of the points."""
-    pts = np.column_stack([x, y])
-    cov = np.cov(pts, rowvar=False)
-    vals, vecs = np.linalg.eigh(cov)
-    vals = np.clip(vals, 0, None)
-    major = vecs[:, 1]
-    angle = float(np.degrees(np.arctan2(major[1], major[0])))
-    return (float(np.mean(x)), float(np.mean(y))), 2 * np.sqrt(chi2 * vals[1]), 2 * np.sqrt(chi2 * vals[0]), angle
+def prediction_ellipse(x, y):
+    """(centre, width, height, angle_deg) of the 95 % prediction ellipse of the points, for
+    matplotlib: the same ellipse as the ``ellipse95_area_mm2`` measure (one definition)."""
+    from rig.engine.sway.area import prediction_ellipse as ellipse
+
+    e = ellipse(x, y)
+    angle = 0.0 if not np.isfinite(e.angle_deg) else e.angle_deg
+    return (float(e.centre_mm[0]), float(e.centre_mm[1])), 2 * e.major_mm, 2 * e.minor_mm, angle
 
 
 def stabilogram_figure(task_label: str, per_side: dict[str, list[tuple[dict, tuple]]]) -> Figure:

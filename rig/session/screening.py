@@ -134,17 +134,16 @@ def _yn(v: bool | None) -> str | None:
 
 
 def default_mdc(measure: str) -> Mdc:
-    """The screen's MDC when the site has measured none: rig.published.screening's default."""
-    return Mdc(measure, pub.SCREEN_MDC_PCT, "percent", "%", pub.SCREEN_MDC_SOURCE)
+    """The shipped MDC when the site has measured none (rig.engine.mdc: the one lookup)."""
+    from rig.engine.mdc import default_mdc as shipped
+
+    return shipped(measure)
 
 
 def site_or_default(store):
-    """``mdc_for`` for ``screen``: the site's own MDC when it has measured one (Store.mdc with
-    origin "site"), else the screen's sourced default."""
-    def mdc_for(measure: str) -> Mdc:
-        m = store.mdc(measure) if store is not None else None
-        return m if m is not None and m.origin == "site" else default_mdc(measure)
-    return mdc_for
+    """``mdc_for`` for ``screen``: the store's MDC lookup (the site's own values first, else the
+    shipped, sourced defaults), the same lookup ``rig history`` and the report use."""
+    return store.mdc if store is not None else default_mdc
 
 
 def condition_key(eyes: str) -> str:

@@ -212,14 +212,14 @@ def test_protocol_refuses_cutoffs_outside_the_published_table(tmp_path):
 
 
 def test_site_mdc_replaces_the_default_only_when_measured_at_the_site():
-    from rig.engine.mdc import Mdc
+    from rig.engine.mdc import Mdc, default_mdc
     from rig.session.screening import site_or_default
 
-    class FakeStore:
+    class FakeStore:            # as Store.mdc: the site's value when measured, else the shipped one
         def mdc(self, measure):
             if measure == "sd_ml_mm":
                 return Mdc(measure, 50.0, "percent", "%", "site test-retest 2026", "site")
-            return Mdc(measure, 30.0, "percent", "%", "shipped", "default")
+            return default_mdc(measure)
 
     f = site_or_default(FakeStore())
     assert f("sd_ml_mm").origin == "site" and f("sd_ml_mm").value == 50.0
