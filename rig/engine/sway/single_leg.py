@@ -203,19 +203,14 @@ def detect_touchdowns(fz_n, x_mm, y_mm, fs_hz, body_weight_n: float,
     fs = _checks.rate(fs_hz)
     if not body_weight_n > 0:
         raise AnalysisError(f"body weight must be positive, got {body_weight_n} N")
+    # one rule for touch-downs: rig.engine.footlift (the runner counts foot-lifts with it too)
+    from rig.engine import footlift
+
     n = x.shape[0]
-    event = fz < (1.0 - drop_fraction) * body_weight_n
-    w = max(1, int(round(jump_window_s * fs)))
-    if n > w:
-        jump = np.hypot(x[w:] - x[:-w], y[w:] - y[:-w]) > jump_mm
-        # mark the sample where the jump window starts (the onset of the movement)
-        event[:-w] |= jump
-    d = np.diff(np.concatenate(([0], event.astype(np.int8), [0])))
-    starts, stops = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-    if starts.size:
-        keep = np.concatenate(([True], (starts[1:] - stops[:-1]) >= merge_s * fs))
-        starts = starts[keep]
-    onsets = starts / fs
+    fl = footlift.find(np.arange(n) / fs, fz, x, y, body_weight_n,
+                       {"drop_fraction": drop_fraction, "jump_mm": jump_mm,
+                        "jump_window_s": jump_window_s, "merge_s": merge_s})
+    onsets = np.array([a for a, _ in fl.events_s], dtype=float)
     tib = float(onsets[0]) if onsets.size else n / fs
     return Touchdowns(int(onsets.size), onsets, tib)
 
