@@ -144,23 +144,22 @@ HEALTHY_RANGE_RULE = "mean +- 1.96 SD of the published healthy group"
 HEALTHY_RANGE_DECIDES = False
 HEALTHY_RANGE_CAVEAT = ("shown for context, not used to decide: published values come from other "
                         "devices and processing")
-_HEALTHY: dict[tuple[str, str], tuple[float, float, str]] = {
-    ("single_leg_eyes_closed", "ttb_min_ml_s"): (0.53, 0.10, f"{MCKEON_HERTEL_2008} [S: review table]; 50 Hz, Hertel lab"),
-    ("single_leg_eyes_closed", "ttb_min_ap_s"): (1.61, 0.47, f"{MCKEON_HERTEL_2008} [S: review table]; 50 Hz, Hertel lab"),
-    ("single_leg_eyes_closed", "ttb_mean_min_ap_s"): (5.51, 1.63, f"{MCKEON_HERTEL_2008} [S: review table]; 50 Hz, Hertel lab"),
-    ("single_leg_eyes_closed", "mean_velocity_mm_s"): (88.0, 19.0, f"{JSSM_2018}: 85-91 +- 18-20 mm/s, middle taken"),
-    ("single_leg_eyes_closed", "mean_velocity_ml_mm_s"): (49.0, 12.0, f"{JSSM_2018}: 46-52 +- 11-13 mm/s, middle taken"),
-}
-
-
 def healthy_range(condition: str, measure_key: str) -> tuple[float, float, str] | None:
     """(low, high, source) of the published healthy range for ``measure_key`` in ``condition``
-    (e.g. "single_leg_eyes_closed"), or None when nothing is published. Range: mean +- 1.96 SD."""
-    row = _HEALTHY.get((condition, measure_key))
-    if row is None:
+    (e.g. "single_leg_eyes_closed"), or None when nothing is published. Range: mean +- 1.96 SD
+    of the healthy group, from the one table of published sway values
+    (``rig.published.sway_reference``, which the simulated athlete is calibrated to as well)."""
+    from rig.published.sway_reference import healthy_reference
+
+    stance, _, eyes = condition.partition("_eyes_")
+    if stance != "single_leg" or eyes not in ("open", "closed"):
         return None
-    mean, sd, src = row
-    return (mean - 1.96 * sd, mean + 1.96 * sd, f"{src}; range {HEALTHY_RANGE_RULE}")
+    r = healthy_reference(measure_key, eyes)
+    if r is None:
+        return None
+    src = f"{r.source} {r.evidence}; settings: {r.settings}"
+    return (r.healthy_mean - 1.96 * r.healthy_sd, r.healthy_mean + 1.96 * r.healthy_sd,
+            f"{src}; range {HEALTHY_RANGE_RULE}")
 
 
 # ------------------------------------------------------------ expected accuracy (simulated)

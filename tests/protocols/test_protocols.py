@@ -111,12 +111,13 @@ CAI = (Path(__file__).resolve().parents[2] / "protocols" / "cai-screen.toml").re
 
 
 @pytest.mark.parametrize("old,new,key", [
-    ("cait_cutoff = 25", "cait_cutoff = 25\ncait_cutof = 24", "key screening.cait_cutof: unknown key"),
-    ("cait_cutoff = 25", "cait_cutoff = 250", "key screening.cait_cutoff: expected a number between 0 and 30"),
+    ('condition_eyes = "closed"', 'condition_eyes = "closed"\ncondition_eyse = "open"',
+     "key screening.condition_eyse: unknown key"),
+    ('condition_eyes = "closed"', 'condition_eyes = "closed"\ncait_cutoff = 25',
+     "key screening.cait_cutoff: published cut-offs now live in rig/published/screening.py"),
     ('measure = "sd_ml_mm"', 'measure = "sd_ml_mm"\nmdc = 3', "key screening.balance[1].mdc: unknown key"),
-    ('{ rule = "<=", value = 27,', '{ rule = "<=", value = nan,', "key screening.cait_bands[0].value: expected a finite number"),
-    ('{ rule = "<=", value = 27,', '{ rule = "<=", valu = 27,', "key screening.cait_bands[0].valu: unknown key"),
-    ("lunge_asymmetry_cm = 1.9", "lunge_asymmetry_cm = inf", "key screening.lunge_asymmetry_cm: expected a finite number"),
+    ('measure = "sd_ml_mm"', 'measure = "sd_ml_mm"\nmdc_pct = nan', "key screening.balance[1].mdc_pct: expected a finite number"),
+    ('measure = "sd_ml_mm"', 'measure = "sd_ml_mm"\nmdc_pct = 5000', "key screening.balance[1].mdc_pct"),
 ])
 def test_broken_screening_table_names_file_table_and_key(tmp_path, old, new, key):
     assert old in CAI
