@@ -16,16 +16,27 @@ weight-weighted mean of the feet plus postural sway.
 Sway comes from an inverted pendulum under noisy feedback control (Winter 1995; Peterka 2002):
 the centre of mass (COM) follows a damped second-order response to band-limited neural noise,
 and the COP leads it as the pendulum requires, ``cop = com - (h / g) * com''`` (h: COM height),
-which gives the COP its faster, larger-bandwidth wander around the slower COM. Amplitude and
-frequency depend on the stance (bipedal < tandem < single leg), vision (eyes closed sways more
-and faster: Romberg), surface (foam more) and the profile: with ``profile=cai`` the injured
-side's single-leg stance sways more, faster and more medio-laterally, and the free foot touches
-down now and then (Hertel 2006; McKeon & Hertel 2008; Knapp 2011 report these group effects).
+which gives the COP its faster, larger-bandwidth wander around the slower COM. On top rides a
+small fast component (band-limited around 10 Hz: the foot's and ankle's quick corrections) that
+carries much of the COP velocity at 100 Hz with a 10 Hz low-pass and little of it at 50 Hz with
+a 5 Hz low-pass. Amplitude and frequency depend on the stance (bipedal < tandem < single leg),
+vision (eyes closed sways more and faster: Romberg), surface (foam more) and the profile.
+
+The single-leg athlete is calibrated to the published figures in
+``rig.published.sway_reference`` (docs/SIMULATED_ATHLETE.md; checked by
+tests/sim/test_population.py): people differ (COP velocity CV ~22 %), trials differ (typical
+error ~12 %). With ``profile=cai`` the injured side's single-leg stance with eyes closed sways
+more, faster and more medio-laterally by the published effect sizes (d about 0.5-0.8: Ross 2009;
+McKeon & Hertel 2008), with eyes open hardly at all (no group difference: McKeon & Hertel 2008;
+Knapp 2011); the uninjured side is partly affected (bilateral deficits); each person's severity
+varies; the free foot touches down more often (foot-lift test g -0.76: Rosen 2019).
+``profile=cai-demo`` is the same athlete with the effects tripled (``effect=3``), for
+demonstrations that must show a deficit in one session: say so wherever it is used.
 A hop landing is an impact peak of about 3 body weights and a damped settling whose time
 constant is longer on an injured ankle (Ross & Guskiewicz 2004; Brown 2010).
 
-Each seed is a different person: body mass, sway amplitudes and the small natural asymmetry
-between the legs vary between seeds. Everything is deterministic for a seed and a function of
+Each seed is a different person: body mass, sway amplitudes and frequencies, the small natural
+asymmetry between the legs, CAI severity and touch-down proneness vary between seeds. Everything is deterministic for a seed and a function of
 board time only (sway is generated on a fixed internal 2 kHz grid in fixed windows, whatever
 the chunks asked for). The timeline starts at the first sample streamed: the athlete cannot
 hear the software, so scripted runs (``script=``) follow a timetable the runner is built to
@@ -53,7 +64,7 @@ OPTION_NAMES = {
     "profile": "healthy (default); cai: one ankle chronically unstable, effects of the published size; "
                "cai-demo: the same, exaggerated (effect=3) so that a demonstration shows it clearly",
     "effect": "multiplier of the CAI effects (default 1 with profile=cai, 3 with cai-demo)",
-    "injured": "left (default) or right: the unstable ankle with profile=cai",
+    "injured": "left (default) or right: the unstable ankle with profile=cai or cai-demo",
     "stance": "bipedal (default), tandem, single_left or single_right",
     "eyes": "open (default) or closed",
     "surface": "firm (default) or foam",
@@ -117,7 +128,7 @@ _CAI_UNINJURED_SHARE = 0.4
 # factor of mean 1, shape 3): healthy limb / injured limb (effect=1), EO / EC. More with CAI:
 # foot-lift test g = -0.76 (Rosen, Needle & Ko 2019).
 _TOUCHDOWN_RATE = {("healthy", "open"): 0.1 / 30, ("healthy", "closed"): 0.6 / 30,
-                   ("cai", "open"): 0.2 / 30, ("cai", "closed"): 1.1 / 30}
+                   ("cai", "open"): 0.2 / 30, ("cai", "closed"): 1.3 / 30}
 _TOUCHDOWN_SHAPE = 3.0
 # hop landing: settling time constant (s) of the sway after impact
 _LAND_TAU_S = {"healthy": 0.35, "cai": 0.65}

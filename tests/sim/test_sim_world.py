@@ -54,8 +54,8 @@ def test_sway_grows_with_harder_conditions_and_on_the_injured_ankle():
     foam = sd_ml("stance=single_left&eyes=closed&surface=foam")
     assert bip < single < closed < foam
     assert 1.0 < bip < 5.0 and 2.5 < single < 10        # mm, the size force plates report
-    injured = sd_ml("stance=single_left&eyes=closed&profile=cai&injured=left&events=")
-    healthy_side = sd_ml("stance=single_right&eyes=closed&profile=cai&injured=left")
+    injured = sd_ml("stance=single_left&eyes=closed&profile=cai-demo&injured=left")
+    healthy_side = sd_ml("stance=single_right&eyes=closed&profile=cai-demo&injured=left")
     assert injured > 1.2 * healthy_side
 
 
