@@ -130,6 +130,7 @@ _CAI_UNINJURED_SHARE = 0.4
 _TOUCHDOWN_RATE = {("healthy", "open"): 0.1 / 30, ("healthy", "closed"): 0.6 / 30,
                    ("cai", "open"): 0.2 / 30, ("cai", "closed"): 1.3 / 30}
 _TOUCHDOWN_SHAPE = 3.0
+_TOUCHDOWN_MAX_SHARE = 1.5
 # hop landing: settling time constant (s) of the sway after impact
 _LAND_TAU_S = {"healthy": 0.35, "cai": 0.65}
 
@@ -550,8 +551,11 @@ def touchdown_rate_per_s(person: Person, side: str, eyes: str) -> float:
     """Expected touch-downs of the free foot per second of single-leg stance on ``side``."""
     healthy = _TOUCHDOWN_RATE[("healthy", eyes)]
     cai = _TOUCHDOWN_RATE[("cai", eyes)]
-    # the CAI excess grows with the limb's share of the effect (log-linear between the two rates)
-    return person.touchdown_factor * healthy * (cai / healthy) ** person.limb_share(side)
+    # the CAI excess grows with the limb's share of the effect (log-linear between the two rates),
+    # at most 1.5 times the published-size excess even for the demonstration athlete (more would
+    # make every eyes-closed trial end in a touch-down)
+    share = min(person.limb_share(side), _TOUCHDOWN_MAX_SHARE)
+    return person.touchdown_factor * healthy * (cai / healthy) ** share
 
 
 def _timetable(opts, rng, person: Person) -> list[Segment]:
