@@ -127,10 +127,10 @@ _CAI_UNINJURED_SHARE = 0.4
 # free-foot touch-downs per second of single-leg stance (a person's rate is this times a gamma
 # factor of mean 1, shape 3): healthy limb / injured limb (effect=1), EO / EC. More with CAI:
 # foot-lift test g = -0.76 (Rosen, Needle & Ko 2019).
-_TOUCHDOWN_RATE = {("healthy", "open"): 0.1 / 30, ("healthy", "closed"): 0.6 / 30,
-                   ("cai", "open"): 0.2 / 30, ("cai", "closed"): 1.3 / 30}
+_TOUCHDOWN_RATE = {("healthy", "open"): 0.05 / 30, ("healthy", "closed"): 0.25 / 30,
+                   ("cai", "open"): 0.1 / 30, ("cai", "closed"): 1.1 / 30}
 _TOUCHDOWN_SHAPE = 3.0
-_TOUCHDOWN_MAX_SHARE = 1.5
+_TOUCHDOWN_MAX_SHARE = 1.0
 # hop landing: settling time constant (s) of the sway after impact
 _LAND_TAU_S = {"healthy": 0.35, "cai": 0.65}
 
@@ -552,8 +552,8 @@ def touchdown_rate_per_s(person: Person, side: str, eyes: str) -> float:
     healthy = _TOUCHDOWN_RATE[("healthy", eyes)]
     cai = _TOUCHDOWN_RATE[("cai", eyes)]
     # the CAI excess grows with the limb's share of the effect (log-linear between the two rates),
-    # at most 1.5 times the published-size excess even for the demonstration athlete (more would
-    # make every eyes-closed trial end in a touch-down)
+    # at most the published-size excess, even for the demonstration athlete (more would make
+    # most eyes-closed trials end in a touch-down)
     share = min(person.limb_share(side), _TOUCHDOWN_MAX_SHARE)
     return person.touchdown_factor * healthy * (cai / healthy) ** share
 
