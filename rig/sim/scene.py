@@ -30,8 +30,9 @@ more, faster and more medio-laterally by the published effect sizes (d about 0.5
 McKeon & Hertel 2008), with eyes open hardly at all (no group difference: McKeon & Hertel 2008;
 Knapp 2011); the uninjured side is partly affected (bilateral deficits); each person's severity
 varies; the free foot touches down more often (foot-lift test g -0.76: Rosen 2019).
-``profile=cai-demo`` is the same athlete with the effects tripled (``effect=3``), for
-demonstrations that must show a deficit in one session: say so wherever it is used.
+``profile=cai-demo`` is the same athlete with the effects four times as large (``effect=4``)
+and the other ankle normal, for demonstrations that must show a one-sided deficit in one
+session: say so wherever it is used.
 A hop landing is an impact peak of about 3 body weights and a damped settling whose time
 constant is longer on an injured ankle (Ross & Guskiewicz 2004; Brown 2010).
 
@@ -62,8 +63,9 @@ OPTION_NAMES = {
     "person": "1 = a person steps on the board (default), 0 = nobody (only load= / replay=)",
     "mass_kg": "the person's body mass in kg (default: 55-95 kg, from the seed)",
     "profile": "healthy (default); cai: one ankle chronically unstable, effects of the published size; "
-               "cai-demo: the same, exaggerated (effect=3) so that a demonstration shows it clearly",
-    "effect": "multiplier of the CAI effects (default 1 with profile=cai, 3 with cai-demo)",
+               "cai-demo: exaggerated (effect=4) and one-sided (the other ankle normal) so that a "
+               "demonstration shows it clearly",
+    "effect": "multiplier of the CAI effects (default 1 with profile=cai, 4 with cai-demo)",
     "injured": "left (default) or right: the unstable ankle with profile=cai or cai-demo",
     "stance": "bipedal (default), tandem, single_left or single_right",
     "eyes": "open (default) or closed",
@@ -84,7 +86,7 @@ OPTION_NAMES = {
 SCENE_OPTIONS_HELP = "\n".join(f"{k:<11} {v}" for k, v in OPTION_NAMES.items())
 
 PROFILES = ("healthy", "cai", "cai-demo")
-DEMO_EFFECT = 3.0
+DEMO_EFFECT = 4.0
 SIDES = ("left", "right")
 EYES = ("open", "closed")
 SURFACES = ("firm", "foam")
@@ -313,6 +315,7 @@ class Person:
     severity: float = 1.0            # this person's CAI severity (mean 1 over people)
     touchdown_factor: float = 1.0    # this person's touch-down rate relative to the group's
     axis_factor: tuple[float, float] = (1.0, 1.0)   # own slow-sway amplitude, ML and AP
+    uninjured_share: float = _CAI_UNINJURED_SHARE   # part of the effect on the other limb
 
     @property
     def unstable(self) -> bool:
@@ -323,7 +326,7 @@ class Person:
         injured limb, a part of that on the other)."""
         if not self.unstable or side is None:
             return 0.0
-        share = 1.0 if side == self.injured else _CAI_UNINJURED_SHARE
+        share = 1.0 if side == self.injured else self.uninjured_share
         return self.effect * self.severity * share
 
     def cai_share(self, side: str | None, eyes: str) -> float:
@@ -544,7 +547,8 @@ def _person(opts, rng) -> Person:
     default_effect = {"healthy": 0.0, "cai": 1.0, "cai-demo": DEMO_EFFECT}[profile]
     effect = _num(opts, "effect", default_effect, 0.0, 10.0) if profile != "healthy" else 0.0
     return Person(mass, profile, injured, amp, {"left": float(legs[0]), "right": float(legs[1])},
-                  speed, effect, severity, touchdown, (float(axes[0]), float(axes[1])))
+                  speed, effect, severity, touchdown, (float(axes[0]), float(axes[1])),
+                  0.0 if profile == "cai-demo" else _CAI_UNINJURED_SHARE)
 
 
 def touchdown_rate_per_s(person: Person, side: str, eyes: str) -> float:

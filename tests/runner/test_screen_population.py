@@ -1,7 +1,7 @@
 """Twenty simulated athletes through the eyes-closed single-leg trials of the CAI screen.
 
 Half are healthy, half have an unstable ankle on a random side, with the demonstration-strength
-effect (``profile=cai-demo``: CAI effects 3x the published size; with published-size effects,
+effect (``profile=cai-demo``: CAI effects 4x the published size, the other ankle normal; with published-size effects,
 ``profile=cai``, see tests/sim/test_population.py, a balance screen finds far fewer). The instrumented part of the
 screen (side-to-side deficits beyond the MDC and beyond the session's trial-to-trial error)
 should find the unstable side for most of them and flag few healthy athletes. The floors
