@@ -125,6 +125,7 @@ _TRIAL_SIGMA = 0.10
 # about 0.5-0.8 eyes closed, none eyes open (McKeon & Hertel 2008; Ross 2009; Knapp 2011).
 _CAI_LOG = (0.14, 0.08, 0.02, 0.12)   # + the fast component's amplitude
 _CAI_EYES_OPEN_SHARE = 0.05
+_CAI_FAST_MAX_SHARE = 1.5
 _CAI_UNINJURED_SHARE = 0.4
 # free-foot touch-downs per second of single-leg stance (a person's rate is this times a gamma
 # factor of mean 1, shape 3): healthy limb / injured limb (effect=1), EO / EC. More with CAI:
@@ -361,7 +362,10 @@ class PersonSource:
             amp_ap *= self.p.leg_factor[seg.side]
             c = self.p.cai_share(seg.side, seg.eyes)
             freq *= np.exp(c * _CAI_LOG[2])
-            fast = amp_ml * np.exp(c * _CAI_LOG[3]), amp_ap * np.exp(c * _CAI_LOG[3])
+            # the fast corrections grow at most as much as in the most severe published-size
+            # case (c <= 1.5): more (the demo athlete) reads as a touch-down to the board
+            cf = min(c, _CAI_FAST_MAX_SHARE)
+            fast = amp_ml * np.exp(cf * _CAI_LOG[3]), amp_ap * np.exp(cf * _CAI_LOG[3])
             amp_ml *= np.exp(c * _CAI_LOG[0]) * self.p.axis_factor[0]
             amp_ap *= np.exp(c * _CAI_LOG[1]) * self.p.axis_factor[1]
         else:

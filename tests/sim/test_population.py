@@ -62,7 +62,7 @@ def test_demo_athlete_is_clearly_exaggerated():
         warnings.simplefilter("ignore", RuntimeWarning)
         demo = population(12, 12, (RIG_DEFAULT,), eyes_list=("closed",), profile_cai="cai-demo",
                           first_seed=3000)
-    d = pop_mod.summarise(demo, RIG_DEFAULT, "closed", "mean_velocity_mm_s").d_injured
+    d = pop_mod.summarise(demo, RIG_DEFAULT, "closed", "sd_ml_mm").d_injured
     assert d > 1.5
 
 
