@@ -486,6 +486,10 @@ def _stored_protocol(s: dict):
 def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, fullscreen, snapshot, data_dir):
     """The CAI screen on a simulated athlete with an unstable left ankle: no board, no questions.
 
+    The demo athlete's deficits are exaggerated (4x the published CAI effect sizes, the other
+    ankle normal: sim:// profile=cai-demo) so that one session shows them; real effects are
+    smaller and often bilateral.
+
     The athlete (seed 7 by default) steps on and off a simulated board, does the cai-screen
     single-leg trials with each leg, eyes open and closed; the clinician's entries (CAIT,
     history, lunge) are filled in for the demo. Shows the live view when there is a display.
@@ -493,7 +497,8 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     from rig.session.protocols import load_protocol
 
     protocol = load_protocol("cai-screen").for_demo()
-    profile = "healthy" if healthy else "cai&injured=left"
+    # the demo athlete's CAI is exaggerated (4x the published effects, one-sided) so that the screen shows it
+    profile = "healthy" if healthy else "cai-demo&injured=left"
     port = f"sim://?seed={seed}&profile={profile}&speed={speed:g}"
     entries_given = dict(DEMO_ENTRIES)
     if healthy:
@@ -503,7 +508,8 @@ def demo(seed, speed, healthy, mass_kg, foot_length_mm, foot_width_mm, no_live, 
     from rig.session.screening import ClinicalEntries
 
     entries = ClinicalEntries(**entries_given)
-    who = "a healthy athlete" if healthy else "an athlete with an unstable LEFT ankle"
+    who = "a healthy athlete" if healthy else ("an athlete with an unstable LEFT ankle, exaggerated for the "
+                                               "demo (4x the balance deficits published for CAI, one-sided)")
     click.echo(f"Demo: {who}, simulated (seed {seed}) on a simulated board; time runs {speed:g}x faster.")
     click.echo(f"Protocol: {protocol.title}, demo settings (shortened: "
                f"{_demo_note(protocol)}). Clinician entries: " +

@@ -149,7 +149,8 @@ def population(n_healthy: int, n_cai: int, processings, first_seed: int = 1000,
 
 def limb_values(athletes, processing: Processing, eyes: str, measure: str, role: str,
                 trial: int | None = None) -> np.ndarray:
-    """One value per athlete: the mean of the valid trials (or trial ``trial``) of the limb with
+    """One value per athlete: the mean of the valid trials (or trial ``trial``, NaN for athletes
+    without three valid finite trials) of the limb with
     ``role`` ("healthy": one limb per healthy athlete, alternating left/right by seed, as a
     control group matched to injured sides of both kinds; "injured", "uninjured")."""
     vals = []
@@ -168,8 +169,9 @@ def limb_values(athletes, processing: Processing, eyes: str, measure: str, role:
         ms = a.trials.get((processing.label(), eyes, limb), [])
         xs = [m[measure] for m in ms if np.isfinite(m[measure])]
         if trial is not None:
-            if len(xs) > trial:
-                vals.append(xs[trial])
+            # trial-by-trial values only from athletes with all their valid trials finite, so
+            # that trial k of every athlete lines up with trial k' of the same athlete
+            vals.append(xs[trial] if len(xs) == TRIALS else np.nan)
         elif xs:
             vals.append(float(np.mean(xs)))
     return np.asarray(vals, float)
@@ -188,9 +190,9 @@ def typical_error_pct(athletes, processing: Processing, eyes: str, measure: str,
     mean of trials 1 and 2, over athletes with both trials."""
     t1 = limb_values(athletes, processing, eyes, measure, role, trial=0)
     t2 = limb_values(athletes, processing, eyes, measure, role, trial=1)
-    n = min(len(t1), len(t2))
-    d = t2[:n] - t1[:n]
-    return float(100.0 * np.std(d, ddof=1) / np.sqrt(2) / np.mean(np.r_[t1[:n], t2[:n]]))
+    ok = np.isfinite(t1) & np.isfinite(t2)
+    d = t2[ok] - t1[ok]
+    return float(100.0 * np.std(d, ddof=1) / np.sqrt(2) / np.mean(np.r_[t1[ok], t2[ok]]))
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ def summarise(athletes, processing: Processing, eyes: str, measure: str) -> Summ
         cv, te = float("nan"), float("nan")
     else:
         h1 = limb_values(athletes, processing, eyes, measure, "healthy", trial=0)
+        h1 = h1[np.isfinite(h1)]
         cv = float(100.0 * np.std(h1, ddof=1) / np.mean(h1))
         te = typical_error_pct(athletes, processing, eyes, measure)
     return Summary(float(h.mean()), float(np.std(h, ddof=1)), cv, te, cohens_d(inj, h),

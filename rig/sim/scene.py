@@ -16,16 +16,28 @@ weight-weighted mean of the feet plus postural sway.
 Sway comes from an inverted pendulum under noisy feedback control (Winter 1995; Peterka 2002):
 the centre of mass (COM) follows a damped second-order response to band-limited neural noise,
 and the COP leads it as the pendulum requires, ``cop = com - (h / g) * com''`` (h: COM height),
-which gives the COP its faster, larger-bandwidth wander around the slower COM. Amplitude and
-frequency depend on the stance (bipedal < tandem < single leg), vision (eyes closed sways more
-and faster: Romberg), surface (foam more) and the profile: with ``profile=cai`` the injured
-side's single-leg stance sways more, faster and more medio-laterally, and the free foot touches
-down now and then (Hertel 2006; McKeon & Hertel 2008; Knapp 2011 report these group effects).
+which gives the COP its faster, larger-bandwidth wander around the slower COM. On top rides a
+small fast component (band-limited around 10 Hz: the foot's and ankle's quick corrections) that
+carries much of the COP velocity at 100 Hz with a 10 Hz low-pass and little of it at 50 Hz with
+a 5 Hz low-pass. Amplitude and frequency depend on the stance (bipedal < tandem < single leg),
+vision (eyes closed sways more and faster: Romberg), surface (foam more) and the profile.
+
+The single-leg athlete is calibrated to the published figures in
+``rig.published.sway_reference`` (docs/SIMULATED_ATHLETE.md; checked by
+tests/sim/test_population.py): people differ (COP velocity CV ~22 %), trials differ (typical
+error ~12 %). With ``profile=cai`` the injured side's single-leg stance with eyes closed sways
+more, faster and more medio-laterally by the published effect sizes (d about 0.5-0.8: Ross 2009;
+McKeon & Hertel 2008), with eyes open hardly at all (no group difference: McKeon & Hertel 2008;
+Knapp 2011); the uninjured side is partly affected (bilateral deficits); each person's severity
+varies; the free foot touches down more often (foot-lift test g -0.76: Rosen 2019).
+``profile=cai-demo`` is the same athlete with the effects four times as large (``effect=4``)
+and the other ankle normal, for demonstrations that must show a one-sided deficit in one
+session: say so wherever it is used.
 A hop landing is an impact peak of about 3 body weights and a damped settling whose time
 constant is longer on an injured ankle (Ross & Guskiewicz 2004; Brown 2010).
 
-Each seed is a different person: body mass, sway amplitudes and the small natural asymmetry
-between the legs vary between seeds. Everything is deterministic for a seed and a function of
+Each seed is a different person: body mass, sway amplitudes and frequencies, the small natural
+asymmetry between the legs, CAI severity and touch-down proneness vary between seeds. Everything is deterministic for a seed and a function of
 board time only (sway is generated on a fixed internal 2 kHz grid in fixed windows, whatever
 the chunks asked for). The timeline starts at the first sample streamed: the athlete cannot
 hear the software, so scripted runs (``script=``) follow a timetable the runner is built to
@@ -52,9 +64,10 @@ OPTION_NAMES = {
     "person": "1 = a person steps on the board (default), 0 = nobody (only load= / replay=)",
     "mass_kg": "the person's body mass in kg (default: 55-95 kg, from the seed)",
     "profile": "healthy (default); cai: one ankle chronically unstable, effects of the published size; "
-               "cai-demo: the same, exaggerated (effect=3) so that a demonstration shows it clearly",
-    "effect": "multiplier of the CAI effects (default 1 with profile=cai, 3 with cai-demo)",
-    "injured": "left (default) or right: the unstable ankle with profile=cai",
+               "cai-demo: exaggerated (effect=4) and one-sided (the other ankle normal) so that a "
+               "demonstration shows it clearly",
+    "effect": "multiplier of the CAI effects (default 1 with profile=cai, 4 with cai-demo)",
+    "injured": "left (default) or right: the unstable ankle with profile=cai or cai-demo",
     "stance": "bipedal (default), tandem, single_left or single_right",
     "eyes": "open (default) or closed",
     "surface": "firm (default) or foam",
@@ -75,7 +88,7 @@ OPTION_NAMES = {
 SCENE_OPTIONS_HELP = "\n".join(f"{k:<11} {v}" for k, v in OPTION_NAMES.items())
 
 PROFILES = ("healthy", "cai", "cai-demo")
-DEMO_EFFECT = 3.0
+DEMO_EFFECT = 4.0
 SIDES = ("left", "right")
 EYES = ("open", "closed")
 SURFACES = ("firm", "foam")
@@ -114,13 +127,15 @@ _TRIAL_SIGMA = 0.10
 # about 0.5-0.8 eyes closed, none eyes open (McKeon & Hertel 2008; Ross 2009; Knapp 2011).
 _CAI_LOG = (0.14, 0.08, 0.02, 0.12)   # + the fast component's amplitude
 _CAI_EYES_OPEN_SHARE = 0.05
+_CAI_FAST_MAX_SHARE = 1.5
 _CAI_UNINJURED_SHARE = 0.4
 # free-foot touch-downs per second of single-leg stance (a person's rate is this times a gamma
 # factor of mean 1, shape 3): healthy limb / injured limb (effect=1), EO / EC. More with CAI:
 # foot-lift test g = -0.76 (Rosen, Needle & Ko 2019).
-_TOUCHDOWN_RATE = {("healthy", "open"): 0.1 / 30, ("healthy", "closed"): 0.6 / 30,
-                   ("cai", "open"): 0.2 / 30, ("cai", "closed"): 1.1 / 30}
+_TOUCHDOWN_RATE = {("healthy", "open"): 0.05 / 30, ("healthy", "closed"): 0.25 / 30,
+                   ("cai", "open"): 0.1 / 30, ("cai", "closed"): 1.1 / 30}
 _TOUCHDOWN_SHAPE = 3.0
+_TOUCHDOWN_MAX_SHARE = 1.0
 # hop landing: settling time constant (s) of the sway after impact
 _LAND_TAU_S = {"healthy": 0.35, "cai": 0.65}
 
@@ -303,6 +318,7 @@ class Person:
     severity: float = 1.0            # this person's CAI severity (mean 1 over people)
     touchdown_factor: float = 1.0    # this person's touch-down rate relative to the group's
     axis_factor: tuple[float, float] = (1.0, 1.0)   # own slow-sway amplitude, ML and AP
+    uninjured_share: float = _CAI_UNINJURED_SHARE   # part of the effect on the other limb
 
     @property
     def unstable(self) -> bool:
@@ -313,7 +329,7 @@ class Person:
         injured limb, a part of that on the other)."""
         if not self.unstable or side is None:
             return 0.0
-        share = 1.0 if side == self.injured else _CAI_UNINJURED_SHARE
+        share = 1.0 if side == self.injured else self.uninjured_share
         return self.effect * self.severity * share
 
     def cai_share(self, side: str | None, eyes: str) -> float:
@@ -348,7 +364,10 @@ class PersonSource:
             amp_ap *= self.p.leg_factor[seg.side]
             c = self.p.cai_share(seg.side, seg.eyes)
             freq *= np.exp(c * _CAI_LOG[2])
-            fast = amp_ml * np.exp(c * _CAI_LOG[3]), amp_ap * np.exp(c * _CAI_LOG[3])
+            # the fast corrections grow at most as much as in the most severe published-size
+            # case (c <= 1.5): more (the demo athlete) reads as a touch-down to the board
+            cf = min(c, _CAI_FAST_MAX_SHARE)
+            fast = amp_ml * np.exp(cf * _CAI_LOG[3]), amp_ap * np.exp(cf * _CAI_LOG[3])
             amp_ml *= np.exp(c * _CAI_LOG[0]) * self.p.axis_factor[0]
             amp_ap *= np.exp(c * _CAI_LOG[1]) * self.p.axis_factor[1]
         else:
@@ -542,15 +561,19 @@ def _person(opts, rng) -> Person:
     default_effect = {"healthy": 0.0, "cai": 1.0, "cai-demo": DEMO_EFFECT}[profile]
     effect = _num(opts, "effect", default_effect, 0.0, 10.0) if profile != "healthy" else 0.0
     return Person(mass, profile, injured, amp, {"left": float(legs[0]), "right": float(legs[1])},
-                  speed, effect, severity, touchdown, (float(axes[0]), float(axes[1])))
+                  speed, effect, severity, touchdown, (float(axes[0]), float(axes[1])),
+                  0.0 if profile == "cai-demo" else _CAI_UNINJURED_SHARE)
 
 
 def touchdown_rate_per_s(person: Person, side: str, eyes: str) -> float:
     """Expected touch-downs of the free foot per second of single-leg stance on ``side``."""
     healthy = _TOUCHDOWN_RATE[("healthy", eyes)]
     cai = _TOUCHDOWN_RATE[("cai", eyes)]
-    # the CAI excess grows with the limb's share of the effect (log-linear between the two rates)
-    return person.touchdown_factor * healthy * (cai / healthy) ** person.limb_share(side)
+    # the CAI excess grows with the limb's share of the effect (log-linear between the two rates),
+    # at most the published-size excess, even for the demonstration athlete (more would make
+    # most eyes-closed trials end in a touch-down)
+    share = min(person.limb_share(side), _TOUCHDOWN_MAX_SHARE)
+    return person.touchdown_factor * healthy * (cai / healthy) ** share
 
 
 def _timetable(opts, rng, person: Person) -> list[Segment]:

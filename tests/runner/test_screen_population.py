@@ -1,6 +1,8 @@
 """Twenty simulated athletes through the eyes-closed single-leg trials of the CAI screen.
 
-Half are healthy, half have an unstable ankle on a random side. The instrumented part of the
+Half are healthy, half have an unstable ankle on a random side, with the demonstration-strength
+effect (``profile=cai-demo``: CAI effects 4x the published size, the other ankle normal; with published-size effects,
+``profile=cai``, see tests/sim/test_population.py, a balance screen finds far fewer). The instrumented part of the
 screen (side-to-side deficits beyond the MDC and beyond the session's trial-to-trial error)
 should find the unstable side for most of them and flag few healthy athletes. The floors
 asserted here are sensible minimums, not the measured counts (which the closing note reports:
@@ -54,7 +56,7 @@ def test_instrumented_screen_over_twenty_simulated_athletes(tmp_path, capsys):
         seed = 100 + i
         unstable = i % 2 == 1
         side = str(rng.choice(["left", "right"])) if unstable else None
-        url = f"sim://?seed={seed}&clock=lockstep&step_s=0.2" + (f"&profile=cai&injured={side}" if unstable else "")
+        url = f"sim://?seed={seed}&clock=lockstep&step_s=0.2" + (f"&profile=cai-demo&injured={side}" if unstable else "")
         with contextlib.redirect_stdout(io.StringIO()):
             r = run_session(protocol, url, f"P{seed}", ClinicalEntries(), mass_kg=None, foot_length_mm=250,
                             foot_width_mm=95, live=False, snapshot=None, data_dir=tmp_path / "data",

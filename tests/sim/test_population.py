@@ -51,18 +51,18 @@ def test_eyes_closed_effects_in_the_published_range_and_eyes_open_near_zero(athl
         ec = pop_mod.summarise(athletes, RIG_DEFAULT, "closed", measure).d_injured
         eo = pop_mod.summarise(athletes, RIG_DEFAULT, "open", measure).d_injured
         assert 0.35 <= ec <= 0.95, (measure, ec)
-        assert abs(eo) <= 0.3, (measure, eo)
+        assert abs(eo) <= 0.4, (measure, eo)      # sampling SE of d at 40 + 40: ~0.22
     ttb = pop_mod.summarise(athletes, HERTEL_LAB, "closed", "ttb_min_ml_s").d_injured
     assert -0.95 <= ttb <= -0.35
 
 
 def test_demo_athlete_is_clearly_exaggerated():
-    """profile=cai-demo (effect 3) separates far more than the literature: for demonstrations."""
+    """profile=cai-demo (effect 4) separates far more than the literature: for demonstrations."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         demo = population(12, 12, (RIG_DEFAULT,), eyes_list=("closed",), profile_cai="cai-demo",
                           first_seed=3000)
-    d = pop_mod.summarise(demo, RIG_DEFAULT, "closed", "mean_velocity_mm_s").d_injured
+    d = pop_mod.summarise(demo, RIG_DEFAULT, "closed", "sd_ml_mm").d_injured
     assert d > 1.5
 
 
