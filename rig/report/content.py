@@ -133,10 +133,30 @@ def _first_page(s: dict, shown: dict, frames: dict) -> list:
     return out
 
 
+def _first_sentence(text: str) -> str:
+    """A statement's headline: its first sentence without the parentheses (detail on page 2)."""
+    import re
+
+    for _ in range(3):           # nested parentheses, innermost first
+        text = re.sub(r"\s*\([^()]*\)", "", text)
+    cut = text.find(". ")
+    return (text if cut < 0 else text[:cut]).rstrip(".:; ")
+
+
 def _result(s: dict, summary: dict) -> list:
     out = []
     flags = [f for f in (s.get("flags") or [])]
-    if summary.get("conclusion"):
+    statements = summary.get("statements") if isinstance(summary.get("statements"), dict) else None
+    if statements:
+        # the headline, then the screen's three statements per ankle, one short line each (the
+        # components, reasons and sources follow in the detail)
+        if summary.get("conclusion"):
+            out.append(("p", _first_sentence(labels.text(summary["conclusion"])) + "."))
+        for side, st in statements.items():
+            out.append(("p", f"{str(side).capitalize()} ankle: " + "; ".join(
+                f"{k}: {_first_sentence(labels.text(str(v)))}" for k, v in st.items()) + "."))
+        out.append(("p", "Screening, not diagnosis; no flag does not exclude CAI."))
+    elif summary.get("conclusion"):
         out.append(("p", labels.text(summary["conclusion"])))
     # the main flag's reasons in short (references in the detail), the others by name
     for i, f in enumerate(flags):
@@ -144,7 +164,7 @@ def _result(s: dict, summary: dict) -> list:
             out.append(("p", str(f)))
             continue
         title = labels.text(f.get("label") or f.get("title") or f.get("name") or "flag")
-        if i == 0 and f.get("reasons"):
+        if i == 0 and f.get("reasons") and not statements:
             out.append(("p", f"Flag: {title}, because:"))
             out.append(("bullets", [_short(labels.text(r)) for r in f["reasons"]]))
     if len(flags) > 1:

@@ -32,7 +32,7 @@ def test_chain_key_errors_name_the_key(tmp_path):
     with pytest.raises(ProtocolFileError, match=r"key chain.bogus: unknown key"):
         load_protocol(str(text))
     text.write_text(base.replace("repetitions = 5", "repetitions = 0"))
-    with pytest.raises(ProtocolFileError, match=r"key chain.repetitions: expected >= 1"):
+    with pytest.raises(ProtocolFileError, match=r"key chain.repetitions: expected an integer of at least 1, got 0"):
         load_protocol(str(text))
     text.write_text(base.replace('kind = "squat"', 'kind = "jump"'))
     with pytest.raises(ProtocolFileError, match=r"conditions\[0\].kind: expected one of"):

@@ -5,6 +5,9 @@ import sys
 from pathlib import Path
 
 import click
+
+from rig.cli.entries import click_type
+from rig.session.entries import BY_KEY
 import pytest
 from click.testing import CliRunner
 
@@ -38,13 +41,18 @@ def feed(monkeypatch, answers):
     return said
 
 
+# the entries' types as declared once (rig.session.entries -> rig.cli.entries)
+CAIT = click_type(BY_KEY["cait_left"])
+LUNGE = click_type(BY_KEY["lunge_left_cm"])
+
+
 def test_each_entry_is_checked_as_typed_and_asked_again(monkeypatch):
     said = feed(monkeypatch, ["31", "24"])
-    assert run_cmd.ask("CAIT left", run_cmd.CAIT, required=False) == 24
+    assert run_cmd.ask("CAIT left", CAIT, required=False) == 24
     assert said == ["  31 is not a whole number between 0 and 30; try again (empty: not done)"]
     said = feed(monkeypatch, ["", "abc", "8,5"])
-    assert run_cmd.ask("Lunge", run_cmd.LUNGE, required=False) is None       # empty: not done
-    assert run_cmd.ask("Lunge", run_cmd.LUNGE, required=False) == 8.5        # after one refusal
+    assert run_cmd.ask("Lunge", LUNGE, required=False) is None       # empty: not done
+    assert run_cmd.ask("Lunge", LUNGE, required=False) == 8.5        # after one refusal
     assert len(said) == 1 and "not a number" in said[0]
 
 
