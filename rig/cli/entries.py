@@ -48,7 +48,7 @@ def prompt_entries(protocol, given: dict, interactive: bool, ask) -> ClinicalEnt
     vals = dict(given)
     if protocol.screening is not None and interactive:
         for e in ENTRIES:
-            if vals.get(e.key) is not None:
+            if vals.get(e.key) is not None or not e.prompted:
                 continue
             if e.asked_if_sprained and vals.get("sprain_history") not in (None, e.asked_if_sprained, "both"):
                 continue                        # no sprain on that side: no time to ask for

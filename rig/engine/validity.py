@@ -87,10 +87,12 @@ def board_reset(resets: int, gap_s: float = 0.0) -> str | None:
 
 
 def counts_footlifts(condition, rules, body_weight_n) -> bool:
-    """True when foot-lifts of this trial are counted (not failed): a static single-leg trial,
+    """True when foot-lifts of this trial are counted (not failed): a static single-leg trial
+    (not a landing, nor a chain-test movement such as the lunge),
     the body weight known, and no ``max_touchdowns`` rule in the protocol."""
-    return (bool(getattr(condition, "side", None)) and getattr(condition, "kind", "static") != "landing"
-            and bool(body_weight_n) and rules.max_touchdowns is None)
+    return (bool(getattr(condition, "side", None)) and getattr(condition, "kind", "static") == "static"
+            and bool(body_weight_n) and rules.max_touchdowns is None
+            and not getattr(rules, "error_candidates", False))   # BESS scores errors: no quiet stretch
 
 
 def check_trial(t_s, fz_n, cop_x_mm, cop_y_mm, *, condition, rules, body_weight_n=None, feet=None,

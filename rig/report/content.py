@@ -164,7 +164,9 @@ def _result(s: dict, summary: dict) -> list:
             out.append(("p", str(f)))
             continue
         title = labels.text(f.get("label") or f.get("title") or f.get("name") or "flag")
-        if i == 0 and f.get("reasons") and not statements:
+        if i == 0 and statements:
+            out.append(("p", f"Flag: {title} (its reasons, thresholds and sources: in the detail)."))
+        elif i == 0 and f.get("reasons"):
             out.append(("p", f"Flag: {title}, because:"))
             out.append(("bullets", [_short(labels.text(r)) for r in f["reasons"]]))
     if len(flags) > 1:

@@ -27,6 +27,7 @@ class Entry:
     hi: float | None = None
     unit: str = ""
     asked_if_sprained: str | None = None   # months entries: asked only when that side was sprained
+    prompted: bool = True                  # False: an option only (an older, coarser entry)
 
     @property
     def option(self) -> str:
@@ -42,8 +43,6 @@ ENTRIES: tuple[Entry, ...] = (
           0, 1200, "months", asked_if_sprained="left"),
     Entry("sprain_months_right", "Initial significant sprain, right (months ago)", "months",
           "The same, right.", 0, 1200, "months", asked_if_sprained="right"),
-    Entry("giving_way", "Giving way, 2 or more episodes (no time window)", "sides",
-          "Which ankle(s) give way (2 or more episodes, no time window; prefer --giving-way-6mo-*)."),
     Entry("giving_way_6mo_left", "Giving way, left: episodes in the last 6 months", "int",
           "Episodes of giving way of the left ankle in the last 6 months (IAC: >= 2).", 0, 1000),
     Entry("giving_way_6mo_right", "Giving way, right: episodes in the last 6 months", "int",
@@ -54,6 +53,9 @@ ENTRIES: tuple[Entry, ...] = (
           "Weight-bearing lunge (knee to wall), left, cm.", 0, 30, "cm"),
     Entry("lunge_right_cm", "Weight-bearing lunge, right (cm)", "float",
           "Weight-bearing lunge, right, cm.", 0, 30, "cm"),
+    Entry("giving_way", "Giving way, 2 or more episodes (no time window)", "sides",
+          "Which ankle(s) give way (2 or more episodes, no time window; prefer --giving-way-6mo-*).",
+          prompted=False),
 )
 
 BY_KEY = {e.key: e for e in ENTRIES}
