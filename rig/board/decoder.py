@@ -289,7 +289,12 @@ class Decoder:
         went_back = dt >= _HALF_T
         dup = (dseq == 0) & (dt == 0)
         off = (dseq - expected + _HALF_SEQ) % 65536 - _HALF_SEQ
-        consistent = (dseq >= 1) & (np.abs(off) <= np.maximum(2, expected // 20)) & (expected < 60000)
+        # the sequence step agrees with the time (within 5 %, at least 2 frames); or it is one
+        # or two frames after a pause of the board (waiting for a timed-out chip sends the next
+        # frame late: nothing was lost). Anything else is a sequence restart.
+        tol = np.maximum(2, expected // 20)
+        paused = (dseq >= 1) & (dseq <= 2) & (off < 0)
+        consistent = (((dseq >= 1) & (np.abs(off) <= tol)) | paused) & (expected < 60000)
         # host time seen to pass before each frame: only between feeds
         host_dt = np.zeros(n)
         host_dt[0] = host - self._last_host_s if np.isfinite(host - self._last_host_s) else np.inf

@@ -286,5 +286,7 @@ def test_stream_keeps_the_frames_streamed_while_start_was_repeated(tmp_path):
     assert int(footer["link_sequence_restarts"]) >= 1
     assert np.any(np.diff(data["seq"]) < 0)          # frames from before the repeated START are in
     assert data["t_s"][0] == 0 and np.all(np.diff(data["t_s"]) > 0)
-    assert int(footer["link_frames_lost"]) < 3 * int(footer["link_frames_decoded"])   # not ~65,000
+    # a 35-byte v2 frame survives corrupt=0.05 with p = 0.95^35 = 17 %: about 5 lost per frame
+    # decoded; the point is that a restart is not counted as ~65,000 lost
+    assert int(footer["link_frames_lost"]) < 10 * int(footer["link_frames_decoded"])
     assert int(footer["frames_written"]) == len(data)

@@ -93,7 +93,8 @@ def shift_file(tmp_path, seconds):
 
 @pytest.mark.parametrize("seed", [1, 5])
 def test_cop_of_a_1hz_100mm_shift_on_the_sim_board_is_within_half_a_mm_after_alignment(tmp_path, seed):
-    board = SimBoard(parse_qs(f"seed={seed}&replay={shift_file(tmp_path, 8)}&on_s=0.5"))
+    # boot_s=0: no bootloader silence, so the board clock is the world clock of the replay
+    board = SimBoard(parse_qs(f"seed={seed}&replay={shift_file(tmp_path, 8)}&on_s=0.5&boot_s=0"))
     board.advance(0.1)
     board.receive(wire.command(wire.C_START))
     d = Decoder()
