@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from serial.tools import list_ports
 
+from rig.board.link import ENV_PORT, HANDSHAKE_S, BoardLink
 from rig.errors import PortError, RigError
 
 # USB-serial bridges found on Arduino Uno/Nano and their clones (vendor documentation and the
@@ -112,7 +113,6 @@ def probe(info: PortInfo, handshake_s: float = 3.0) -> PortInfo:
         info.action = f"not opened: in use by {who}"
         info.problem = f"in use by {who}"
         return info
-    from rig.board.link import BoardLink
 
     link = BoardLink(info.device)
     try:
@@ -157,3 +157,14 @@ def find_single_board() -> str:
         names = ", ".join(f"{b.device} ({b.board_id})" for b in boards)
         raise PortError(f"{len(boards)} boards found ({names}); choose one with --port")
     return boards[0].device
+
+
+def open_board(port: str | None = None, handshake_s: float = HANDSHAKE_S) -> BoardLink:
+    """Open and identify the board on ``port``; None means ``RIG_PORT`` or the one board found."""
+    if not port:
+        port = os.environ.get(ENV_PORT) or None
+    if not port:
+        port = find_single_board()
+    link = BoardLink(port)
+    link.open(handshake_s)
+    return link

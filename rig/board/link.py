@@ -10,7 +10,6 @@ stops; every frame received before stays available.
 """
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -397,16 +396,3 @@ class BoardLink:
 def _reason(e: BaseException) -> str:
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0]
-
-
-def open_board(port: str | None = None, handshake_s: float = HANDSHAKE_S) -> BoardLink:
-    """Open and identify the board on ``port``; None means ``RIG_PORT`` or the one board found."""
-    if not port:
-        port = os.environ.get(ENV_PORT) or None
-    if not port:
-        from rig.board.discovery import find_single_board
-
-        port = find_single_board()
-    link = BoardLink(port)
-    link.open(handshake_s)
-    return link

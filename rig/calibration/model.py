@@ -205,19 +205,3 @@ class Calibration:
         ax = corr["cop_x_mm"]
         ay = corr["cop_y_mm"]
         return x + ax[0] + ax[1] * x + ax[2] * y, y + ay[0] + ay[1] * x + ay[2] * y
-
-    # -- writing -----------------------------------------------------------------------------
-    def to_toml(self) -> str:
-        from rig.calibration.tomlio import dumps
-
-        return dumps(self.data, header="balance rig calibration file; schema: calibration/SCHEMA.md")
-
-    def write(self, path) -> Path:
-        """Write the file atomically (a temporary file renamed over the target)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_toml(), encoding="utf-8")
-        tmp.replace(path)
-        self.source_path = path
-        return path

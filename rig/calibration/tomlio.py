@@ -317,3 +317,19 @@ def _emit(table: dict, prefix: str, out: list[str]):
                 out.append("")
                 out.append(f"[[{name}]]")
                 _emit(item, name + ".", out)
+
+
+def to_toml(cal: Calibration) -> str:
+    """The calibration file's text (schema: calibration/SCHEMA.md)."""
+    return dumps(cal.data, header="balance rig calibration file; schema: calibration/SCHEMA.md")
+
+
+def write_calibration(cal: Calibration, path) -> Path:
+    """Write ``cal`` to ``path`` atomically (a temporary file renamed over the target)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(to_toml(cal), encoding="utf-8")
+    tmp.replace(path)
+    cal.source_path = path
+    return path

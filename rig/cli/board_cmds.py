@@ -6,7 +6,7 @@ import numpy as np
 
 from rig.board import wire
 from rig.board.discovery import list_candidate_ports, probe
-from rig.board.link import open_board
+from rig.board.discovery import open_board
 from rig.cli.options import port_option
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from rig.board.link import open_board
+from rig.board.discovery import open_board
 from rig.calibration import calibration_for, encode_blob, load_calibration
 from rig.calibration import steps as S
 from rig.calibration.blob import decode_blob
@@ -113,7 +113,9 @@ def calibrate(port, masses, linearity_kg, grid, noise_kg, noise_s, calibrated_by
         proc.run(link)
         cal = proc.result()
         _report(cal, proc.warnings)
-        cal.write(out_path)
+        from rig.calibration.tomlio import write_calibration
+
+        write_calibration(cal, out_path)
         click.echo(f"Calibration {cal.id} written to {out_path}")
         if write_board:
             _write_blob(link, cal)

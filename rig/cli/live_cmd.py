@@ -33,7 +33,7 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path, fullscreen,
     time, so --seconds means board seconds even on a simulated board running faster.
     """
     from rig.engine import stance as marks
-    from rig.board.link import open_board
+    from rig.board.discovery import open_board
     from rig.calibration import calibration_for
     from rig.cli.run_cmd import _make_ui
     from rig.session import interrupts

@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from rig.cli.entries import entry_options
+from rig.cli.prompts import ask  # noqa: F401  (re-exported: the run command asks with it)
 from rig.cli.options import DecimalRange, data_dir_option, force_option, port_option
 from rig.errors import RigError
 
@@ -75,22 +76,6 @@ def _entries(protocol, given: dict, interactive: bool):
     return prompt_entries(protocol, given, interactive, ask)
 
 
-def ask(text: str, typ, required: bool = True):
-    """One entry, checked as it is typed and asked again until it is valid (empty: None when
-    not ``required``). ``typ`` is a click type (DecimalRange accepts a decimal comma)."""
-    while True:
-        v = click.prompt(text, default="", show_default=False, type=click.STRING).strip()
-        if v == "":
-            if not required:
-                return None                 # not done: the screen says it is missing
-            click.echo("  needed; try again")
-            continue
-        try:
-            return click.types.convert_type(typ)(v)
-        except click.BadParameter as e:
-            click.echo(f"  {e.message}; try again" + ("" if required else " (empty: not done)"))
-
-
 def ask_athlete_code() -> str:
     """The athlete code, checked as typed (any letters, digits, '.', '_' or '-')."""
     from rig.store.core import check_code
@@ -132,7 +117,7 @@ def run_session(protocol, port: str | None, athlete: str, entries, *, mass_kg, f
 def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, foot_width_mm, live, snapshot,
                  data_dir, calibration_path, interactive, max_repeats, meta, resume, force, fullscreen=False,
                  clinician_entry=None):
-    from rig.board.link import open_board
+    from rig.board.discovery import open_board
     from rig.calibration import calibration_for
     from rig.session import interrupts
     from rig.session.runner import Runner, Stopped

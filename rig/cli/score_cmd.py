@@ -50,7 +50,7 @@ def score_session(store, sid: str, given: dict[str, int], interactive: bool) -> 
                    f"{len(found)} error candidate(s) from the board")
         for e in found:
             click.echo(f"    {e['t_s']:5.1f} s  {e['kind']}  ({e.get('detail', '')})")
-        from rig.cli.run_cmd import ask
+        from rig.cli.prompts import ask
 
         v = ask(f"  Errors counted (0-{BESS_MAX_PER_CONDITION}; empty: {min(len(found), 10)} as proposed)",
                 ERRORS, required=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from rig import __version__
-from rig.board.link import open_board
+from rig.board.discovery import open_board
 from rig.cli.options import force_option, port_option
 from rig.errors import RigError
 from rig.io.stream import stream_writer_for

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rig.engine.sway.single_leg import TOUCHDOWN_SETTINGS
+#: The touch-down rule's settings (also the ``touchdowns`` measure's, rig.engine.sway.single_leg):
+#: total force below (1 - drop_fraction) x body weight, or the COP moving more than jump_mm within
+#: jump_window_s, events closer than merge_s merged.
+TOUCHDOWN_SETTINGS = {"drop_fraction": 0.2, "jump_mm": 30.0, "jump_window_s": 0.05, "merge_s": 1.0}
 
 QUIET_MARGIN_S = 0.5      # widened on each side of an event: the recovery is not quiet stance
 QUIET_MIN_S = 3.0         # a shorter quiet stretch: the trial cannot be measured

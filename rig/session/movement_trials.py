@@ -105,7 +105,7 @@ def _weigh_on_both_feet(r) -> None:
     midline, force steady within 15 %): searched in the whole buffer, not only its last seconds,
     so a short stretch between two polls is not missed; the mean of its last second."""
     from rig.engine.chain.common import runs
-    from rig.session.runner import G_M_S2
+    from rig.session.results import G_M_S2
 
     found: list[float] = []
 
@@ -160,7 +160,7 @@ def run_trial(r, cond, index: int, practice: bool):
 
 def _finish(r, cond, index, practice, s, window, cues):
     from rig.engine.validity import check_trial
-    from rig.session.runner import TrialResult
+    from rig.session.results import TrialResult
 
     rec, r._rec = r._rec, None
     w = s.between(*window)

@@ -27,13 +27,13 @@ import numpy as np
 
 from rig.engine import stance as stance_marks
 from rig.engine.aggregate import counted, trial_means
+from rig.session.results import G_M_S2, SessionResult, TrialResult  # noqa: F401  (re-exported)
 from rig.frames import FrameBatch
 from rig.calibration.align import StreamAligner
 from rig.calibration.apply import forces_and_cop
 from rig.errors import AnalysisError, DisconnectError, RigError
 from rig.engine.preprocess import PreprocessOptions, preprocess
 
-G_M_S2 = 9.80665
 POLL_S = 1 / 30            # display rate: the loop wakes this often (wall time)
 SETTLE_S = 1.0             # stance held this long (board time) before the countdown
 TARE_S = 0.5               # empty-board window for zeroing
@@ -98,27 +98,6 @@ class Samples:
         """The samples at or before board time ``t_s`` (what the board had shown by then)."""
         j = int(np.searchsorted(self.t_s, t_s, side="right"))
         return Samples(*(a[:j] for a in self.fields()))
-
-
-@dataclass
-class TrialResult:
-    condition: str
-    index: int
-    practice: bool
-    status: str
-    reasons: list[str]
-    measures: dict[str, float]
-    trial_id: str | None = None
-
-
-@dataclass
-class SessionResult:
-    session_id: str
-    trials: list[TrialResult] = field(default_factory=list)
-    side_measures: dict = field(default_factory=dict)      # condition name -> measure means
-    screening: object | None = None
-    body_mass_kg: float | None = None
-    stopped: str | None = None
 
 
 class BoardFeed:

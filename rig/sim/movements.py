@@ -255,21 +255,6 @@ def segment_force_cop(src, i: int, seg, t_abs: np.ndarray, sway_xy):
     return np.maximum(bw * fz_bw, 0.0), x + gate * sx, y + gate * sy
 
 
-def sway_for(src, i: int, seg):
-    """Bipedal quiet-stance sway (mm) for movement segment ``i``: the scene's sway process at its
-    bipedal eyes-open amplitude, so the movements carry the same postural noise."""
-    from rig.sim.scene import _BASE, _SwayProcess
-
-    cache = src.__dict__.setdefault("_movement_sway", {})
-    if i not in cache:
-        sd_ml, sd_ap, f_ml, f_ap = _BASE["bipedal"]
-        cache.clear()
-        cache[i] = (_SwayProcess(f_ml, [src.seed, i, 11]), _SwayProcess(f_ap, [src.seed, i, 12]),
-                    sd_ml * src.p.amp, sd_ap * src.p.amp)
-    ml, ap, a_ml, a_ap = cache[i]
-    return lambda tt: (a_ml * ml.at(tt), a_ap * ap.at(tt))
-
-
 def ready_after_step_on_s(kind: str) -> float:
     """Seconds after stepping on when the runner's stance check starts to hold (for the
     timetable): bipedal when the force first reaches half the body weight; a lunge when the rear

@@ -408,7 +408,7 @@ class PersonSource:
 
     def _segment(self, i: int, seg: Segment, t_abs: np.ndarray):
         if movements.is_movement(seg.stance):       # squat, lunge, lean, sit-to-stand
-            return movements.segment_force_cop(self, i, seg, t_abs, movements.sway_for(self, i, seg))
+            return movements.segment_force_cop(self, i, seg, t_abs, sway_for(self, i, seg))
         tt = t_abs - seg.start_s
         bw = self.p.mass_kg * G_M_S2
         marks = stance_marks.feet("tandem" if seg.stance == "tandem" else "bipedal")
@@ -638,3 +638,16 @@ def build_scene(opts: dict[str, list[str]], rng: np.random.Generator, positions_
     scene = Scene(positions_mm, loads, sources)
     scene.person = person if want_person else None
     return scene
+
+
+def sway_for(src, i: int, seg):
+    """Bipedal quiet-stance sway (mm) for movement segment ``i``: the scene's sway process at its
+    bipedal eyes-open amplitude, so the movements carry the same postural noise."""
+    cache = src.__dict__.setdefault("_movement_sway", {})
+    if i not in cache:
+        sd_ml, sd_ap, f_ml, f_ap = _BASE["bipedal"]
+        cache.clear()
+        cache[i] = (_SwayProcess(f_ml, [src.seed, i, 11]), _SwayProcess(f_ap, [src.seed, i, 12]),
+                    sd_ml * src.p.amp, sd_ap * src.p.amp)
+    ml, ap, a_ml, a_ap = cache[i]
+    return lambda tt: (a_ml * ml.at(tt), a_ap * ap.at(tt))

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from rig.board.link import BoardLink, open_board
+from rig.board.discovery import open_board
+from rig.board.link import BoardLink
 from rig.errors import BoardError, DisconnectError, PortError
 
 # board time advances with the host's reads, not the wall clock: nothing here depends on host speed

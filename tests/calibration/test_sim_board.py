@@ -79,7 +79,7 @@ def test_static_mass_anywhere_reads_within_1mm_and_half_a_percent(seed3_calibrat
 def test_load_option_through_the_serial_link_reads_the_mass_and_its_place(seed3_calibration):
     """`sim://?load=KG@X,Y` end to end: link, decoder, calibration, COP (board offsets removed
     by the calibration's own zero, as on a real board weighed straight after calibrating)."""
-    from rig.board.link import open_board
+    from rig.board.discovery import open_board
     from rig.engine.cop import cop_from_forces
 
     cal = load_calibration(seed3_calibration[0])

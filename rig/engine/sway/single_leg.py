@@ -59,7 +59,8 @@ TTB_SETTINGS = {"order": "first (position and velocity)", "velocity": "central d
                 "literature_rate_hz": 50.0,
                 "literature": "COP window-averaged to 50 Hz (Hertel lab, PMC4559992) after the "
                               "trace's low-pass; foot placed at the mean COP"}
-TOUCHDOWN_SETTINGS = {"drop_fraction": 0.2, "jump_mm": 30.0, "jump_window_s": 0.05, "merge_s": 1.0}
+from rig.engine.footlift import TOUCHDOWN_SETTINGS  # noqa: E402  (one touch-down rule: footlift)
+from rig.engine.footlift import find as find_footlifts  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,8 @@ def detect_touchdowns(fz_n, x_mm, y_mm, fs_hz, body_weight_n: float,
     if not body_weight_n > 0:
         raise AnalysisError(f"body weight must be positive, got {body_weight_n} N")
     # one rule for touch-downs: rig.engine.footlift (the runner counts foot-lifts with it too)
-    from rig.engine import footlift
-
     n = x.shape[0]
-    fl = footlift.find(np.arange(n) / fs, fz, x, y, body_weight_n,
+    fl = find_footlifts(np.arange(n) / fs, fz, x, y, body_weight_n,
                        {"drop_fraction": drop_fraction, "jump_mm": jump_mm,
                         "jump_window_s": jump_window_s, "merge_s": merge_s})
     onsets = np.array([a for a, _ in fl.events_s], dtype=float)
