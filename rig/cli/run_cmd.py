@@ -1,8 +1,6 @@
 """``rig run PROTOCOL`` (a protocol with an athlete) and ``rig demo`` (the same, simulated)."""
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 import sys
 

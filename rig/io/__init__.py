@@ -20,8 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from rig.errors import RigError
+from rig.errors import RigError  # noqa: F401  (re-exported for callers)
 from rig.io.data import Target, resolve_target
+from rig.io.suffix import by_suffix
 
 Writer = Callable[..., list]
 
@@ -48,11 +49,7 @@ def register(suffix: str, writer: Writer) -> None:
 
 
 def writer_for(out) -> Writer:
-    suffix = Path(out).suffix.lower()
-    if suffix not in WRITERS:
-        raise RigError(f"--out {out}: unknown export format {suffix or '(no suffix)'!r}; "
-                       f"use one of {', '.join(sorted(WRITERS))}")
-    return WRITERS[suffix]
+    return by_suffix(out, WRITERS, "export")
 
 
 def export(store, ref: str, out, anonymize: bool = False, trial: int | None = None,

@@ -17,6 +17,7 @@ import numpy as np
 from rig.calibration.align import StreamAligner
 from rig.errors import RigError
 from rig.frames import FrameBatch
+from rig.io.suffix import by_suffix
 
 
 class CsvTraceWriter:
@@ -174,8 +175,4 @@ STREAM_WRITERS = {".csv": CsvTraceWriter}
 
 
 def stream_writer_for(out) -> type:
-    suffix = Path(out).suffix.lower()
-    if suffix not in STREAM_WRITERS:
-        raise RigError(f"--out {out}: unknown stream format {suffix or '(no suffix)'!r}; "
-                       f"use one of {', '.join(sorted(STREAM_WRITERS))}")
-    return STREAM_WRITERS[suffix]
+    return by_suffix(out, STREAM_WRITERS, "stream")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -464,7 +464,7 @@ class Runner:
 
     def _record_static(self, cond, index, practice, label, t0: float):
         """Record from board time ``t0`` (the end of the countdown; frames since are journaled)."""
-        rec = self._begin_recording(cond, index, practice, seed=self.feed.frames_since(t0))
+        self._begin_recording(cond, index, practice, seed=self.feed.frames_since(t0))
         total = cond.lead_in_s + cond.trial_duration_s
         collected = self.feed.buffer.since(t0)
         self.ui.phase(f"{label}: recording")

@@ -19,7 +19,6 @@ Every number (cut-offs, LRs, MDC defaults, healthy ranges) comes from rig.publis
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 
