@@ -57,7 +57,10 @@ class BoardLink:
         try:
             self._ser = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=READ_POLL_S)
         except (serial.SerialException, OSError, ValueError) as e:
-            raise PortError(f"port {self.url}: cannot open: {_reason(e)}") from None
+            why = _reason(e)
+            if "Inappropriate ioctl" in why:      # ENOTTY: a device or file, not a serial port
+                why = "not a serial port (give the board's port, e.g. /dev/ttyACM0, or sim://)"
+            raise PortError(f"port {self.url}: cannot open: {why}") from None
         self._running = True
         self._thread = threading.Thread(target=self._reader, name=f"rig-reader {self.url}", daemon=True)
         self._thread.start()

@@ -291,3 +291,9 @@ def test_stream_keeps_the_frames_streamed_while_start_was_repeated(tmp_path):
     # decoded; the point is that a restart is not counted as ~65,000 lost
     assert int(footer["link_frames_lost"]) < 10 * int(footer["link_frames_decoded"])
     assert int(footer["frames_written"]) == len(data)
+
+
+def test_a_device_that_is_not_a_serial_port_is_named_so():
+    with pytest.raises(PortError, match=r"/dev/null: cannot open: not a serial port") as e:
+        open_board("/dev/null")
+    assert "\n" not in str(e.value) and "ioctl" not in str(e.value)
