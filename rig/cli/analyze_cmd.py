@@ -150,10 +150,12 @@ def _results(paths, common: tuple, jobs: int):
         yield from map(_analyse_safe, work)
         return
     import multiprocessing
-    from rig.engine.sway import compute  # noqa: F401  (imported once, inherited by the workers)
-    from rig.io import traces  # noqa: F401
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    ctx = multiprocessing.get_context(method)
+
+    # not "fork": forking a process that has other threads (a GUI, a link reader, a test
+    # runner's) can copy a held lock into the child and hang it; a fork server is a fresh,
+    # single-threaded process that forks the workers
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     chunk = max(1, min(8, len(paths) // (4 * jobs)))
     with ctx.Pool(min(jobs, len(paths))) as pool:
         yield from pool.imap(_analyse_safe, work, chunksize=chunk)
