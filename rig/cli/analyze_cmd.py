@@ -2,8 +2,9 @@
 
 Batches run across processes (``--jobs``, default all cores; results printed in the order
 given), with a progress bar on stderr for long batches at a terminal; ``--measures`` chooses
-the optional measure sets (e.g. ``--measures=-board-entropy`` skips the board-rate sample
-entropy, the costly one; ``-entropy,-board-entropy`` skips both).
+the optional measure sets (default: all but ``board-entropy``, the board-rate sample entropy,
+which depends on the board's rate and is the costly one; ``--measures=+board-entropy`` adds
+it, ``--measures=-entropy`` skips the 20 Hz one, ``--measures=all`` computes every set).
 """
 from __future__ import annotations
 
@@ -32,31 +33,37 @@ def _foot(value: str | None):
 #: The optional measure sets (as ``rig.engine.sway.MEASURE_SETS``; literal here so that
 #: ``rig analyze --help`` imports no engine).
 SETS = ("spectral", "diffusion", "dfa", "entropy", "board-entropy")
+#: The sets computed unless ``--measures`` says otherwise (``rig.engine.sway.DEFAULT_MEASURE_SETS``).
+DEFAULT_SETS = ("spectral", "diffusion", "dfa", "entropy")
 PROGRESS_MIN_FILES = 20
 
 
 def parse_measures(value: str | None) -> tuple[str, ...]:
-    """``all`` (default), a comma list of sets, or removals from all (``-entropy`` or
-    ``no-entropy``)."""
-    if value is None or value.strip() in ("", "all"):
+    """The measure sets to compute: ``default`` (when not given), ``all``, a comma list of
+    sets, or changes to the default (``+board-entropy``, ``-entropy`` or ``no-entropy``)."""
+    if value is None or value.strip() in ("", "default"):
+        return DEFAULT_SETS
+    if value.strip() == "all":
         return SETS
     items = [v.strip() for v in value.split(",") if v.strip()]
-    minus = [v for v in items if v.startswith(("-", "no-"))]
-    names = [v.removeprefix("no-").lstrip("-") for v in (minus or items)]
-    if minus and len(minus) != len(items):
-        raise click.BadParameter("either list the sets to compute or the ones to skip (-name), "
-                                 f"not both; got {value!r}", param_hint="--measures")
-    bad = [n for n in names if n not in SETS and n != "all"]
+    changes = [v for v in items if v.startswith(("-", "+", "no-"))]
+    if changes and len(changes) != len(items):
+        raise click.BadParameter("either list the sets to compute or changes to the default "
+                                 f"(+name, -name), not both; got {value!r}", param_hint="--measures")
+    names = [v.removeprefix("no-").lstrip("+-") for v in items]
+    bad = [n for n in names if n not in SETS and not (n == "all" and not changes)]
     if bad:
-        raise click.BadParameter(f"unknown measure set {bad[0]!r}; expected all or "
+        raise click.BadParameter(f"unknown measure set {bad[0]!r}; expected default, all or "
                                  f"{', '.join(SETS)}", param_hint="--measures")
-    if minus:
-        return tuple(s for s in SETS if s not in names)
-    return SETS if "all" in names else tuple(s for s in SETS if s in names)
+    if not changes:
+        return SETS if "all" in names else tuple(s for s in SETS if s in names)
+    add = {n for v, n in zip(items, names) if v.startswith("+")}
+    drop = {n for v, n in zip(items, names) if not v.startswith("+")}
+    return tuple(s for s in SETS if (s in DEFAULT_SETS or s in add) and s not in drop)
 
 
 def analyse_file(path: str, filter_name: str, foot=None, body_weight_n=None,
-                 landing=False, sets=SETS) -> dict:
+                 landing=False, sets=DEFAULT_SETS) -> dict:
     """Read, preprocess and measure one trace file; returns the measures and the processing."""
     from rig.engine.preprocess import PreprocessOptions, preprocess
     from rig.engine.sway import SETTINGS, compute_measures
@@ -176,10 +183,11 @@ def _results(paths, common: tuple, jobs: int):
               help="Hop-landing trial: vertical stability index and time to stabilisation "
                    "(needs --body-weight-n, fz_n and at least 500 Hz).")
 @click.option("--measures", "measures_opt", metavar="SETS",
-              help="Optional measure sets: all (default), a list of spectral, diffusion, dfa, "
-                   "entropy (20 Hz time base), board-entropy (at the board rate: slow at 1 kHz), "
-                   "or sets to skip, e.g. --measures=-board-entropy. Time-domain and area "
-                   "measures are always computed.")
+              help="Optional measure sets: default (spectral, diffusion, dfa, entropy), all, a "
+                   "list of spectral, diffusion, dfa, entropy (sample entropy on the 20 Hz time "
+                   "base), board-entropy (at the board's own rate: not comparable across rates, "
+                   "and slow at 1 kHz), or changes to the default, e.g. --measures=+board-entropy "
+                   "or --measures=-entropy. Time-domain and area measures are always computed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="Processes for a batch (0: all cores).")
 @click.option("--progress/--no-progress", default=None,

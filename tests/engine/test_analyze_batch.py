@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from rig.cli import main
-from rig.cli.analyze_cmd import SETS, parse_measures
-from rig.engine.sway import MEASURE_SETS
+from rig.cli.analyze_cmd import DEFAULT_SETS, SETS, parse_measures
+from rig.engine.sway import DEFAULT_MEASURE_SETS, MEASURE_SETS
 from tests.engine.signals import PDS_DIR, PDS_TRIALS, same_sway
 
 
@@ -62,10 +62,14 @@ def test_a_bad_file_in_a_parallel_batch_is_one_line_and_the_rest_is_kept(tmp_pat
 
 
 def test_measure_set_option():
-    assert SETS == MEASURE_SETS
-    assert parse_measures(None) == SETS and parse_measures("all") == SETS
-    assert parse_measures("-board-entropy") == ("spectral", "diffusion", "dfa", "entropy")
-    assert parse_measures("no-entropy,-diffusion,-board-entropy") == ("spectral", "dfa")
+    assert SETS == MEASURE_SETS and DEFAULT_SETS == DEFAULT_MEASURE_SETS
+    assert parse_measures(None) == DEFAULT_SETS and parse_measures("default") == DEFAULT_SETS
+    assert parse_measures("all") == SETS
+    assert DEFAULT_SETS == ("spectral", "diffusion", "dfa", "entropy")
+    assert parse_measures("+board-entropy") == SETS
+    assert parse_measures("+board-entropy,-entropy") == ("spectral", "diffusion", "dfa", "board-entropy")
+    assert parse_measures("-board-entropy") == DEFAULT_SETS
+    assert parse_measures("no-entropy,-diffusion") == ("spectral", "dfa")
     assert parse_measures("entropy,spectral") == ("spectral", "entropy")
     import click
     with pytest.raises(click.BadParameter, match="unknown measure set 'entropi'"):

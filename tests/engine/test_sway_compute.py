@@ -4,7 +4,7 @@ import pytest
 
 from rig.errors import AnalysisError
 from rig.engine.preprocess import Trace, preprocess
-from rig.engine.sway import MEASURES, Foot, compute_measures
+from rig.engine.sway import DEFAULT_MEASURE_SETS, MEASURE_SETS, MEASURES, Foot, compute_measures
 from tests.engine.signals import circle
 
 
@@ -28,7 +28,7 @@ def test_every_key_is_registered_with_unit_and_reference(rng):
             assert meta.function.__doc__ and len(meta.function.__doc__) > 40
     for key in ("path_length_mm", "mean_velocity_ml_mm_s", "ellipse95_area_mm2",
                 "convex_hull_area_mm2", "f95_ap_hz", "mean_power_frequency_hz",
-                "diffusion_short_planar_mm2_s", "sample_entropy_velocity_ml", "dfa_alpha_velocity_ap",
+                "diffusion_short_planar_mm2_s", "sample_entropy_velocity_ml_20hz", "dfa_alpha_velocity_ap",
                 "ttb_min_ml_s", "ml_percent_foot_width_used", "touchdowns", "time_in_balance_s"):
         assert key in m and np.isfinite(m[key]), key
     assert m["touchdowns"] == 0 and m["n_samples"] == 6000 and m["fs_hz"] == 100.0
@@ -113,6 +113,11 @@ def test_measure_sets_choose_what_is_computed(rng):
     for key in ("prieto_f95_ap_hz", "prieto_mean_power_frequency_hz", "sample_entropy_velocity_ml_20hz",
                 "dfa_alpha_velocity_ap_20hz", "ttb_min_ml_at_cop_s", "ttb_mean_min_ap_50hz_s"):
         assert np.isfinite(full[key]), key
+    # the board-rate sample entropy depends on the board's rate: only when asked for
+    assert "sample_entropy_velocity_ml" not in full
+    assert set(compute_measures(tr, foot=Foot(250, 100, 30, 0), sets=DEFAULT_MEASURE_SETS)) == set(full)
+    every = compute_measures(tr, foot=Foot(250, 100, 30, 0), sets=MEASURE_SETS)
+    assert set(every) - set(full) == {"sample_entropy_velocity_ml", "sample_entropy_velocity_ap"}
     some = compute_measures(tr, sets=("spectral", "dfa"))
     assert "f50_ml_hz" in some and "dfa_alpha_velocity_ml" in some and "dfa_alpha_velocity_ml_20hz" in some
     assert not any(k.startswith(("sample_entropy", "diffusion_", "scaling_")) for k in some)

@@ -19,8 +19,11 @@ from rig.engine.sway.registry import register
 MIN_SAMPLES = 10
 #: Optional measure sets (time-domain, area and trial facts are always computed).
 #: "entropy": sample entropy on the fixed 20 Hz time base (cheap, comparable across boards);
-#: "board-entropy": sample entropy at the board rate (the older keys; O(N^2)-like cost).
+#: "board-entropy": sample entropy at the board rate (the older keys; their values depend on
+#: the board's rate and filtering, and their cost grows like N^1.6: computed only on request).
 MEASURE_SETS = ("spectral", "diffusion", "dfa", "entropy", "board-entropy")
+#: The sets computed by default (``rig analyze``, the runner): all but "board-entropy".
+DEFAULT_MEASURE_SETS = ("spectral", "diffusion", "dfa", "entropy")
 SETTINGS = {"welch": spectral.WELCH_SETTINGS, "sda": diffusion.SDA_SETTINGS,
             "sample_entropy": nonlinear.SAMPEN_SETTINGS, "dfa": nonlinear.DFA_SETTINGS,
             "nonlinear_timebase": nonlinear.TIMEBASE, "ttb": single_leg.TTB_SETTINGS,
@@ -56,7 +59,8 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
     measures. Optional sets (``MEASURE_SETS``), chosen by ``sets`` (an iterable of names) or,
     when ``sets`` is None, by the flags: ``spectral_measures``: Welch spectral set (full band
     and Prieto band). ``research``: SDA ("diffusion") and DFA, and with ``entropy`` sample
-    entropy ("entropy": on the fixed 20 Hz time base, "board-entropy": at the board rate);
+    entropy on the fixed 20 Hz time base ("entropy"; "board-entropy", at the board rate, only
+    when asked for in ``sets``);
     DFA comes both at the board rate and on the 20 Hz time base. With ``foot``: time-to-boundary (at the mark, at the mean COP and at 50 Hz) and % of
     foot used. With ``fz_n`` in the trace and ``body_weight_n``: touch-downs and time in
     balance (or, with ``landing_trial``, the landing measures instead, refused below 500 Hz).
@@ -66,7 +70,7 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
         if spectral_measures:
             chosen.add("spectral")
         if research:
-            chosen |= {"diffusion", "dfa"} | ({"entropy", "board-entropy"} if entropy else set())
+            chosen |= {"diffusion", "dfa"} | ({"entropy"} if entropy else set())
     else:
         chosen = set(sets)
         unknown = chosen - set(MEASURE_SETS)
