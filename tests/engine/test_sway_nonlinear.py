@@ -44,6 +44,8 @@ def test_sorted_sweep_counts_equal_the_kdtree_counts_bit_for_bit(rng):
     for s in (rng.normal(size=1500), smooth, np.round(rng.normal(size=800), 1)):
         r = 0.2 * np.std(s)
         assert nonlinear.count_matches(s, 2, r) == _kdtree_counts(s)
+        for order in ("sweep", "banded"):                # both comparison orders, same counts
+            assert nonlinear.count_matches(s, 2, r, order=order) == _kdtree_counts(s), order
         a, b = _kdtree_counts(s)
         assert nonlinear.sample_entropy(s) == -np.log(a / b)
 
@@ -128,3 +130,15 @@ def test_sample_entropy_other_template_lengths_equal_brute_force(rng):
     s = np.sin(np.arange(400) * 0.21) + 0.3 * rng.normal(size=400)
     for m in (1, 3):
         assert nonlinear.sample_entropy(s, m=m) == pytest.approx(sampen_brute(s, m=m), rel=1e-12)
+        r = 0.2 * np.std(s)
+        assert nonlinear.count_matches(s, m, r, "sweep") == nonlinear.count_matches(s, m, r, "banded")
+
+
+def test_banded_blocks_shrink_for_a_wide_row_and_count_the_same(rng, monkeypatch):
+    # tiny blocks: many block boundaries, and rows wider than a block's budget
+    s = np.diff(np.cumsum(rng.normal(size=3000)))
+    s[1000:1100] = 0.0                                       # a dense run: very wide rows
+    r = 0.2 * np.std(s)
+    want = nonlinear.count_matches(s, 2, r, "sweep")
+    monkeypatch.setattr(nonlinear, "_BAND_ELEMENTS", 64)
+    assert nonlinear.count_matches(s, 2, r, "banded") == want
