@@ -10,13 +10,16 @@ Prints, on the same trials (the 12 Posture Data Set trials in tests/data/pds and
 
 1. CPU per trial (process time, median of repeats) of: a plain numpy/scipy reference of three
    measures (mean velocity, 95 % prediction ellipse, mean power frequency), rig's three
-   measures, rig's full set (preprocessing + every measure, entropy included), the full set
-   with sample entropy on the 20 Hz time base only, each peer's full set; and the ratios.
+   measures, rig's full default set (every measure, sample entropy and DFA on the 20 Hz time
+   base included) of a preprocessed trace, the same with the preprocessing (resampling, 10 Hz
+   low-pass), every set (adding the board-rate sample entropy), rig computing openbalance's
+   quantities, each peer's full set; and the ratios.
 2. Sample entropy cost against n (rig's sorted sweep, board-rate definition; neurokit2 beside
    it up to 12000 samples), and the full 20 Hz time-base SampEn + DFA of a 60 s, 1 kHz trial.
 3. A batch of ``--batch`` generated CSV files (60 s, 100 Hz): ``rig analyze --json`` with
-   ``--jobs 1`` and ``--jobs 2`` (CPU of the child processes, wall time, speed-up) beside a
-   reference script that reads the same files and computes the three measures.
+   ``--jobs 1`` and ``--jobs 2`` and with ``--measures=all`` (CPU of all descendant processes,
+   counted as a child subreaper; wall time; speed-up) beside a reference script that reads
+   the same files and computes the three measures.
 4. Start-up: ``rig --help`` and a one-file ``rig analyze`` (wall and CPU, median of 5).
 
 Figures depend on the host: the load average is printed with them; compare within one run.
@@ -145,8 +148,8 @@ def peers():
 
 
 def section_per_trial(trials, repeat):
-    from rig.engine.preprocess import Trace, preprocess
-    from rig.engine.sway import area, compute_measures, spectral, time_domain as td
+    from rig.engine.preprocess import Trace, lowpass, preprocess
+    from rig.engine.sway import MEASURE_SETS, area, compute_measures, spectral, time_domain as td
 
     def rig_three(t, x, y, fs):
         tr = Trace.as_given(t, x, y, fs_hz=fs)
@@ -154,16 +157,34 @@ def section_per_trial(trials, repeat):
         area.prediction_ellipse(tr.cop_x_mm, tr.cop_y_mm)
         spectral.mean_power_frequency_hz(tr.cop_x_mm, tr.cop_y_mm, fs)
 
-    def rig_full(t, x, y, fs):
+    prepared = {}
+
+    def rig_full(t, x, y, fs):                     # the measures of a preprocessed trace
+        compute_measures(prepared[id(t)])
+
+    def rig_pre_full(t, x, y, fs):
         compute_measures(preprocess(t, x, y))
 
-    def rig_no_board_entropy(t, x, y, fs):
-        compute_measures(preprocess(t, x, y), sets=("spectral", "diffusion", "dfa", "entropy"))
+    def rig_every_set(t, x, y, fs):
+        compute_measures(prepared[id(t)], sets=MEASURE_SETS)
 
+    def rig_openbalance_set(t, x, y, fs):          # what openbalance computes, done by rig
+        fx, fy = lowpass(np.vstack([x, y]), fs, 10.0)
+        td.path_length_mm(fx, fy)
+        area.convex_hull(fx, fy)
+        area.prediction_ellipse(fx, fy, 0.95, "chi2")
+        td.mean_distance_mm(fx, fy)
+
+    for t, x, y in trials:
+        prepared[id(t)] = preprocess(t, x, y)
+    full_name = "rig: full default set (entropy on 20 Hz base)"
+    pre_name = "rig: preprocess + full default set"
     rows = [("reference: 3 measures (numpy/scipy)", lambda t, x, y, fs: reference_three(x, y, fs)),
             ("rig: the same 3 measures", rig_three),
-            ("rig: full set (preprocess + all, SampEn incl.)", rig_full),
-            ("rig: full set, SampEn on the 20 Hz base only", rig_no_board_entropy)]
+            (full_name, rig_full),
+            (pre_name, rig_pre_full),
+            ("rig: every set (+ board-rate SampEn)", rig_every_set),
+            ("rig: openbalance's set (low-pass, path, areas)", rig_openbalance_set)]
     rows += [(f"peer {k}: its full set", v) for k, v in peers().items()]
     print(f"\n1. CPU per 60 s, 100 Hz trial ({len(trials)} trials; median of {repeat} repeats "
           "of the whole set, divided by the number of trials)")
@@ -179,13 +200,16 @@ def section_per_trial(trials, repeat):
         res[name] = cpu_ms(run_all, repeat) / len(trials)
         print(f"   {name:<50} {res[name]:8.2f} ms")
     ref = res[rows[0][0]]
-    full = res[rows[2][0]]
-    print(f"   ratio rig full set / reference 3 measures: {full / ref:5.2f}x")
-    print(f"   ratio rig full set with 20 Hz SampEn only / reference: {res[rows[3][0]] / ref:5.2f}x")
-    print(f"   ratio rig 3 measures / reference:          {res[rows[1][0]] / ref:5.2f}x")
+    for name in (full_name, pre_name, rows[4][0], rows[1][0]):
+        print(f"   ratio {name[5:]:<45} / reference: {res[name] / ref:5.2f}x")
+    full = res[pre_name]
     for name in res:
         if name.startswith("peer"):
-            print(f"   {name[5:]:<28} {res[name] / full:6.2f}x the CPU of rig's full set")
+            print(f"   {name[5:]:<28} {res[name] / full:6.2f}x the CPU of rig's preprocess + full set")
+    ob = "peer openbalance: its full set"
+    if ob in res:
+        print(f"   openbalance's full set       {res[ob] / res[rows[5][0]]:6.2f}x the CPU of rig "
+              "computing the same quantities")
     return res
 
 
@@ -197,7 +221,7 @@ def section_entropy():
     except ImportError:
         nk = None
     print("\n2. Sample entropy (m = 2, r = 0.2 SD) of 10 Hz-filtered COP increments: CPU against n")
-    print(f"   {'n':>7} {'board':>8} {'rig sweep':>12} {'neurokit2':>12}")
+    print(f"   {'n':>7} {'board':>8} {'rig':>12} {'neurokit2':>12}")
     rng = np.random.default_rng(5)
     pts = []
     for n, fs in ((1000, 100.0), (3000, 100.0), (6000, 100.0), (12000, 100.0), (30000, 100.0),
@@ -227,10 +251,34 @@ def _child_cpu():
     return r.ru_utime + r.ru_stime
 
 
+def _become_subreaper():
+    """Orphaned descendants (a multiprocessing fork server and its workers outlive the wait
+    of their parent) are re-parented to this process instead of init, so that reaping them
+    counts their CPU in RUSAGE_CHILDREN. Linux only; elsewhere their CPU may be missed."""
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0   # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+SUBREAPER = False
+
+
+def _reap_orphans():
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def run_child(cmd):
     c0, w0 = _child_cpu(), time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return _child_cpu() - c0, time.perf_counter() - w0
+    wall = time.perf_counter() - w0
+    _reap_orphans()                      # the fork server and workers, if they outlived rig
+    return _child_cpu() - c0, wall
 
 
 def section_batch(n_files):
@@ -249,7 +297,7 @@ def section_batch(n_files):
         rows = {}
         for label, extra in (("rig analyze --jobs 1", ["--jobs", "1"]),
                              ("rig analyze --jobs 2", ["--jobs", "2"]),
-                             ("rig analyze -j 1 --measures=-board-entropy", ["--jobs", "1", "--measures=-board-entropy"])):
+                             ("rig analyze -j 1 --measures=all", ["--jobs", "1", "--measures=all"])):
             cpu, wall = run_child([*rig, "analyze", "--json", *extra, *paths])
             rows[label] = (cpu, wall)
             print(f"   {label:<42} {cpu:7.2f} s CPU {wall:7.2f} s wall  ({cpu / ref_cpu:4.2f}x reference CPU)")
@@ -276,6 +324,8 @@ def main():
     ap.add_argument("--batch", type=int, default=200, help="files in the batch figure")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    global SUBREAPER
+    SUBREAPER = _become_subreaper()
     from rig.io.traces import read_trace
     trials = []
     for p in sorted(PDS.glob("PDS*grf.txt")):
@@ -284,6 +334,8 @@ def main():
     trials += [synthetic_trial(s) for s in range(args.synthetic)]
     print(f"host: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
           f"(figures are only comparable within one run)")
+    if not SUBREAPER:
+        print("   (not a child subreaper: CPU of --jobs workers that outlive rig is not counted)")
     section_per_trial(trials, args.repeat)
     section_entropy()
     section_batch(args.batch)

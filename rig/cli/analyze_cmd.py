@@ -163,6 +163,11 @@ def _results(paths, common: tuple, jobs: int):
     # single-threaded process that forks the workers
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        # the server imports the engine once; every worker forks from it ready to work
+        # (instead of each importing numpy and the engine: ~0.3 s of CPU per worker)
+        ctx.set_forkserver_preload(["rig.cli.analyze_cmd", "rig.engine.preprocess",
+                                    "rig.engine.sway", "rig.io.traces"])
     chunk = max(1, min(8, len(paths) // (4 * jobs)))
     with ctx.Pool(min(jobs, len(paths))) as pool:
         yield from pool.imap(_analyse_safe, work, chunksize=chunk)
