@@ -56,29 +56,42 @@ def _fast_len(n: int) -> int:
 
 
 def mean_square_displacement(a_mm, max_lag: int) -> np.ndarray:
-    """<(a[t+k] - a[t])^2> for k = 1..max_lag (mm^2), via FFT autocorrelation."""
-    a = _checks.axis(a_mm, min_n=2)
-    a = a - a.mean()
-    n = a.shape[0]
+    """<(a[t+k] - a[t])^2> for k = 1..max_lag (mm^2), via FFT autocorrelation. ``a_mm`` is one
+    axis (n,) or several (k, n), all in one FFT (then the result is (k, max_lag))."""
+    a = np.asarray(a_mm, dtype=np.float64)
+    for row in np.atleast_2d(a):
+        _checks.axis(row, min_n=2)
+    a = a - a.mean(axis=-1, keepdims=True)
+    n = a.shape[-1]
     max_lag = int(min(max_lag, n - 1))
-    nfft = _fast_len(2 * n)
-    spec = np.fft.rfft(a, nfft)
-    acf = np.fft.irfft(spec * np.conj(spec), nfft)[1:max_lag + 1]    # sum a[i] a[i+k]
-    c2 = np.concatenate(([0.0], np.cumsum(a * a)))
+    # zero padding to n + max_lag keeps the lags up to max_lag free of circular wrap-around
+    nfft = _fast_len(n + max_lag)
+    spec = np.fft.rfft(a, nfft, axis=-1)
+    acf = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, nfft, axis=-1)[..., 1:max_lag + 1]
+    c2 = np.concatenate((np.zeros(a.shape[:-1] + (1,)), np.cumsum(a * a, axis=-1)), axis=-1)
     k = np.arange(1, max_lag + 1)
-    s = c2[n - k] + (c2[n] - c2[k]) - 2.0 * acf
+    s = c2[..., n - k] + (c2[..., n:] - c2[..., k]) - 2.0 * acf
     return np.maximum(s, 0.0) / (n - k)
 
 
 def _linfit_prefix(u: np.ndarray, v: np.ndarray):
-    """Prefix sums for least-squares lines over any index range [i, j)."""
-    z = lambda a: np.concatenate(([0.0], np.cumsum(a)))  # noqa: E731
+    """Prefix sums for least-squares lines over any index range [i, j): u (m,) is shared,
+    v is (r, m), one row per diagram; the sums are (m + 1,) or (r, m + 1)."""
+    def z(a):
+        return np.concatenate((np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)), axis=-1)
     return z(np.ones_like(u)), z(u), z(v), z(u * u), z(u * v), z(v * v)
 
 
 def _fit(P, i, j):
-    """Slope, intercept and SSE of the least-squares line over [i, j) (arrays allowed)."""
-    n, su, sv, suu, suv, svv = (p[j] - p[i] for p in P)
+    """Slope, intercept and SSE of the least-squares lines over [i, j) for each row: i and j
+    are scalars or integer arrays of shape (r, c) (or broadcastable to it)."""
+    rows = np.arange(P[2].shape[0])[:, None]
+
+    def at(p, idx):
+        if np.ndim(idx) == 0:
+            return p[idx] if p.ndim == 1 else p[:, idx, None]
+        return p[idx] if p.ndim == 1 else p[rows, idx]            # broadcasts to (r, c)
+    n, su, sv, suu, suv, svv = (at(p, j) - at(p, i) for p in P)
     sxx = suu - su * su / n
     sxy = suv - su * sv / n
     slope = sxy / sxx
@@ -87,35 +100,45 @@ def _fit(P, i, j):
     return slope, icpt, sse
 
 
-def _sda_from_msd(lag_s: np.ndarray, msd: np.ndarray) -> dict[str, float]:
+_SDA_NAN = {k: float("nan") for k in ("D_s", "D_l", "H_s", "H_l", "t_c", "msd_c")}
+
+
+def _sda_from_msd(lag_s: np.ndarray, msds: np.ndarray) -> list[dict[str, float]]:
+    """SDA parameters of each diagram (row of ``msds``, (r, m)) over the lags ``lag_s`` (m,),
+    all rows in the same vectorised steps (the module docstring's steps 2-5)."""
     lo, hi = SDA_SETTINGS["breakpoint_range_s"]
-    nan = {k: float("nan") for k in ("D_s", "D_l", "H_s", "H_l", "t_c", "msd_c")}
-    if not np.all(msd > 0):
-        return nan
-    u, v = np.log(lag_s), np.log(msd)
-    P = _linfit_prefix(u, v)
-    m = u.shape[0]
+    out = [dict(_SDA_NAN) for _ in range(msds.shape[0])]
+    rows = np.flatnonzero(np.all(msds > 0, axis=1))
+    m = lag_s.shape[0]
     cand = np.flatnonzero((lag_s >= lo) & (lag_s <= hi))
     cand = cand[(cand >= 2) & (cand <= m - 3)]
-    if cand.size == 0:
-        return nan
+    if cand.size == 0 or rows.size == 0:
+        return out
+    msd = msds[rows]
+    u, v = np.log(lag_s), np.log(msd)
+    P = _linfit_prefix(u, v)
     # short region [0, b], long region [b, m): the breakpoint lag belongs to both
-    _, _, sse_s = _fit(P, 0, cand + 1)
-    _, _, sse_l = _fit(P, cand, m)
-    b = int(cand[np.argmin(sse_s + sse_l)])
+    c = cand[None, :]
+    _, _, sse_s = _fit(P, 0, c + 1)
+    _, _, sse_l = _fit(P, c, m)
+    b = cand[np.argmin(sse_s + sse_l, axis=1)][:, None]          # (r, 1)
     ms, cs, _ = _fit(P, 0, b + 1)
     ml, cl, _ = _fit(P, b, m)
-    uc = (cl - cs) / (ms - ml) if ms != ml else np.nan
-    if not (np.isfinite(uc) and u[0] <= uc <= u[-1]):
-        uc = u[b]
-    t_c = float(np.exp(uc))
-    split = int(np.searchsorted(lag_s, t_c))
-    split = min(max(split, 2), m - 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uc = np.where(ms != ml, (cl - cs) / (ms - ml), np.nan)
+    inside = np.isfinite(uc) & (u[0] <= uc) & (uc <= u[-1])
+    uc = np.where(inside, uc, u[b])
+    t_c = np.exp(uc)
+    split = np.clip(np.searchsorted(lag_s, t_c), 2, m - 2)
     L = _linfit_prefix(lag_s, msd)
     ds, _, _ = _fit(L, 0, split)
     dl, _, _ = _fit(L, split, m)
-    return {"D_s": float(ds / 2), "D_l": float(dl / 2), "H_s": float(ms / 2), "H_l": float(ml / 2),
-            "t_c": t_c, "msd_c": float(np.exp(cs + ms * uc))}
+    msd_c = np.exp(cs + ms * uc)
+    for i, row in enumerate(rows.tolist()):
+        out[row] = {"D_s": float(ds[i, 0] / 2), "D_l": float(dl[i, 0] / 2),
+                    "H_s": float(ms[i, 0] / 2), "H_l": float(ml[i, 0] / 2),
+                    "t_c": float(t_c[i, 0]), "msd_c": float(msd_c[i, 0])}
+    return out
 
 
 def stabilogram_diffusion(x_mm, y_mm, fs_hz) -> dict[str, float]:
@@ -134,10 +157,8 @@ def stabilogram_diffusion(x_mm, y_mm, fs_hz) -> dict[str, float]:
                 out[key.format(ax=ax)] = float("nan")
         return out
     lag_s = np.arange(1, max_lag + 1) / fs
-    mx = mean_square_displacement(x, max_lag)
-    my = mean_square_displacement(y, max_lag)
-    for ax, msd in (("ml", mx), ("ap", my), ("planar", mx + my)):
-        r = _sda_from_msd(lag_s, msd)
+    mx, my = mean_square_displacement(np.vstack([x, y]), max_lag)
+    for ax, r in zip(("ml", "ap", "planar"), _sda_from_msd(lag_s, np.vstack([mx, my, mx + my]))):
         vals = (r["D_s"], r["D_l"], r["H_s"], r["H_l"], r["t_c"], r["msd_c"])
         for key, val in zip(_KEYS, vals):
             out[key.format(ax=ax)] = val
