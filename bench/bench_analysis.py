@@ -229,7 +229,7 @@ def section_entropy():
         t = np.arange(n) / fs
         walk = np.cumsum(rng.normal(0, 0.1, (2, n)), axis=1)
         d = np.diff(preprocess(t, walk[0], walk[1]).cop_x_mm)
-        a = cpu_ms(lambda: nonlinear.sample_entropy(d), 1)
+        a = cpu_ms(lambda: nonlinear.sample_entropy(d), 3 if n <= 12000 else 1)
         b = cpu_ms(lambda: nk.entropy_sample(d, dimension=2, tolerance=0.2 * np.std(d)), 1) \
             if nk is not None and n <= 12000 else float("nan")
         if fs == 100.0:
