@@ -12,7 +12,6 @@ import sys
 
 import click
 
-from rig import __version__
 from rig.errors import RigError
 
 # name -> (module, attribute, one-line help). Each module owns its command.
@@ -61,7 +60,7 @@ def _module_exists(mod: str) -> bool:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="rig")
+@click.version_option(package_name="balance-rig", prog_name="rig")   # read on --version only
 def cli():
     """balance rig: record, analyse and report balance on a four-load-cell board.
 
