@@ -201,6 +201,14 @@ def _box_sizes(n: int, n_scales: int, min_box: int, max_box_fraction: float) -> 
     return sizes
 
 
+@lru_cache(maxsize=256)
+def _box_time(size: int) -> tuple[np.ndarray, float]:
+    """Centred sample times of a DFA box and their sum of squares (cached per size)."""
+    tc = np.arange(size) - (size - 1) / 2.0
+    tc.flags.writeable = False
+    return tc, float(tc @ tc)
+
+
 def _slopes(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Least-squares slopes of each row of v (k, m) against u (m,)."""
     uc = u - u.mean()
@@ -218,15 +226,16 @@ def dfa_alphas(rows, n_scales: int = 16, min_box: int = 4,
     k, n = s.shape
     prof = np.cumsum(s - s.mean(axis=1, keepdims=True), axis=1)
     sizes = _box_sizes(n, n_scales, min_box, max_box_fraction)
-    flucts = np.empty((k, sizes.shape[0]))
+    rss = np.empty((k, sizes.shape[0]))
     for i, size in enumerate(sizes.tolist()):      # ~16 box sizes, never a loop over samples
         nb = n // size
         boxes = prof[:, : nb * size].reshape(k * nb, size)
-        tc = np.arange(size) - (size - 1) / 2.0
-        dev = boxes - boxes.mean(axis=1, keepdims=True)
+        tc, tctc = _box_time(size)
+        dev = boxes - np.add.reduce(boxes, axis=1, keepdims=True) / size    # = boxes.mean
         # residual sum of squares after removing the least-squares line of each box
-        rss = np.einsum("ij,ij->i", dev, dev) - np.square(dev @ tc) / (tc @ tc)
-        flucts[:, i] = np.sqrt(np.maximum(rss.reshape(k, nb).sum(axis=1), 0.0) / (nb * size))
+        per_box = np.einsum("ij,ij->i", dev, dev) - np.square(dev @ tc) / tctc
+        rss[:, i] = np.add.reduce(per_box.reshape(k, nb), axis=1)
+    flucts = np.sqrt(np.maximum(rss, 0.0) / (n - n % sizes))          # nb * size samples
     out = np.full(k, np.nan)
     ok = np.all(flucts > 0, axis=1)
     if ok.any():
