@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from rig.board.discovery import open_board
+from rig.board import wire
 from rig.board.link import BoardLink
 from rig.errors import BoardError, DisconnectError, PortError
 
@@ -297,3 +298,91 @@ def test_a_device_that_is_not_a_serial_port_is_named_so():
     with pytest.raises(PortError, match=r"/dev/null: cannot open: not a serial port") as e:
         open_board("/dev/null")
     assert "\n" not in str(e.value) and "ioctl" not in str(e.value)
+
+
+# -- commands get through a lossy link; a reset whose HELLO is lost is found and recovered -------
+
+def test_start_gets_through_when_its_first_answers_are_lost():
+    # the board's first six answers to START are corrupted on the way: the link keeps asking
+    with open_board(f"sim://?seed=1&person=0&lose_acks=start:6&{LOCKSTEP}") as link:
+        sim = link._ser.board
+        link.start()
+        f = link.collect(2.0)
+        assert sim.truth.starts == 7
+        # START is idempotent: the repeats left the board's stream alone, nothing restarted
+        assert f.seq[0] == 0 and np.array_equal(f.seq, np.arange(len(f)))
+        assert link.stats.sequence_restarts == 0 and link.stats.frames_lost == 0
+        assert link.stats.crc_failures == 6
+
+
+def test_stop_gets_through_when_its_first_answers_are_lost():
+    with open_board(f"sim://?seed=2&person=0&lose_acks=stop:8&{LOCKSTEP}") as link:
+        sim = link._ser.board
+        link.start()
+        link.collect(1.0)
+        link.stop()
+        assert not sim.streaming and link.stats.crc_failures == 8
+
+
+def test_a_board_whose_answers_never_arrive_ends_start_with_one_line(monkeypatch):
+    from rig.board import link as link_mod
+
+    monkeypatch.setattr(link_mod, "COMMAND_TIMEOUT_S", 0.05)   # host time: only the test's length
+    link = open_board(f"sim://?seed=1&person=0&lose_acks=start:100000&{LOCKSTEP}")
+    try:
+        with pytest.raises(PortError, match="did not answer start") as e:
+            link.start()
+        assert "\n" not in str(e.value)
+        # it asked as often as the budget for a 5 % byte error rate says, then gave up
+        assert link._ser.board.truth.starts == link_mod.command_attempts(wire.C_START)
+    finally:
+        link.close()
+
+
+def test_a_board_that_hears_nothing_ends_a_command_with_one_line(monkeypatch):
+    from rig.board import link as link_mod
+
+    monkeypatch.setattr(link_mod, "COMMAND_TIMEOUT_S", 0.05)
+    link = open_board(f"sim://?seed=1&person=0&{LOCKSTEP}")
+    try:
+        link._ser.board.receive = lambda data: None      # deaf: every command is lost
+        with pytest.raises(PortError, match="did not answer stop.*nothing came back") as e:
+            link.stop()
+        assert "\n" not in str(e.value)
+    finally:
+        link.close()
+
+
+def test_reset_whose_hello_is_lost_is_found_by_the_silence_and_the_stream_restarts():
+    url = f"sim://?seed=3&person=0&reset_s=2&boot_s=0.5&lose_reset_hello=1&{LOCKSTEP}"
+    with open_board(url) as link:
+        sim = link._ser.board
+        link.start()
+        f = link.collect(4.0)
+        assert sim.truth.resets == 1 and link.stats.crc_failures >= 1   # the HELLO came, garbled
+        assert link.resets_seen == 1 and link.stats.resets == 1 and len(link.decoder.gaps) == 1
+        t_before, gap = link.decoder.gaps[0]
+        i = int(np.searchsorted(f.t_s, t_before))
+        assert f.t_s[i] == t_before
+        # counted as a clean reset is: the recorded gap, at least the new clock's reading
+        assert abs((f.t_s[i + 1] - f.t_s[i]) - gap) < 1e-6 and gap >= f.t_us[i + 1] / 1e6 - 1e-9
+        assert f.seq[i + 1] == 0 and np.all(np.diff(f.t_s) > 0)
+        assert abs(link.stats.reset_gap_s - gap) < 1e-9
+        assert link.stats.frames_lost == 0 and f.t_s[-1] - f.t_s[0] >= 3.9
+
+
+def test_a_board_silent_after_a_lost_reset_hello_ends_the_stream_with_one_line(monkeypatch):
+    from rig.board import link as link_mod
+
+    monkeypatch.setattr(link_mod, "COMMAND_TIMEOUT_S", 0.05)
+    link = open_board(f"sim://?seed=3&person=0&reset_s=2&boot_s=0.5&lose_reset_hello=1&{LOCKSTEP}")
+    try:
+        link.start()
+        link._ser.board.receive = lambda data: None      # after the reboot it hears nothing
+        with pytest.raises(PortError) as e:
+            link.collect(10.0)
+        msg = str(e.value)
+        assert "\n" not in msg and "silent" in msg and "kept" in msg
+        assert link.stats.resets == 0      # nothing showed a reset: none is counted
+    finally:
+        link.close()
