@@ -35,7 +35,7 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException, Tim
 
 from rig.board import wire
 from rig.board.decoder import Decoder
-from rig.sim.board import BOARD_OPTIONS, FrameTimer, SimBoardModel, TIMER_TICK_US, _float_opt, sample_frames
+from rig.sim.board import BOARD_OPTIONS, FrameTimer, SimBoardModel, TIMER_TICK_US, _float_opt, _int_opt, sample_frames
 
 BOOT_HELLO_DELAY_S = 0.02  # firmware set-up between the bootloader and the HELLO
 DEFAULT_BOOT_S = 1.0       # Optiboot's wait after a DTR reset (reality.md section 2)
@@ -110,7 +110,7 @@ class SimBoard:
         self.reset_s = _float_opt(opts, "reset_s", None, 0.0)
         self.boot_s = _float_opt(opts, "boot_s", DEFAULT_BOOT_S, 0.0, 10.0)
         self.lose_acks = _lose_acks_opt(opts)       # command -> ACKs still to corrupt
-        self.lose_reset_hello = _float_opt(opts, "lose_reset_hello", 0, 0, 1) == 1
+        self.lose_reset_hello = _int_opt(opts, "lose_reset_hello", 0, 0, 1) == 1
         self._rebooted = False                      # the pending HELLO follows a reset_s reboot
         seed = self.model.seed
         self.scene = _scene_builder(opts)(opts, np.random.default_rng([seed, 0x5CE4E]), self.model.positions_mm)
