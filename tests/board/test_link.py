@@ -384,3 +384,19 @@ def test_a_board_silent_after_a_lost_reset_hello_ends_the_stream_with_one_line(m
         assert link.stats.resets == 0      # nothing showed a reset: none is counted
     finally:
         link.close()
+
+
+def test_a_reset_asked_about_while_the_board_boots_is_counted_once():
+    # board time runs at most step_s per 1 ms of host time here (the simulated port pauses 1 ms
+    # per empty read), so the 0.5 s of silence that starts the question ends within the 3 s
+    # bootloader: the link asks while the board cannot answer, then the board's own HELLO
+    # and the answer to the question both say "not streaming": one reset, one gap
+    url = "sim://?seed=4&person=0&reset_s=5&boot_s=3&clock=lockstep&step_s=0.002"
+    with open_board(url, handshake_s=30.0) as link:
+        sim = link._ser.board
+        link.start()
+        f = link.wait_frames(400, timeout_s=60.0)
+        assert sim.truth.resets == 1 and link.resets_seen == 1 and link.stats.resets == 1
+        assert len(link.decoder.gaps) == 1 and link.stats.frames_lost == 0
+        i = int(np.flatnonzero(np.diff(f.seq.astype(int)) < 0)[0])
+        assert f.seq[i + 1] == 0 and np.all(np.diff(f.t_s) > 0)
