@@ -92,7 +92,7 @@ class DecoderStats:
     duplicates: int = 0         # repeated frames (same seq and time), dropped
     resets: int = 0             # board restarts noticed (clock went back, or unsolicited HELLO)
     reset_gap_s: float = 0.0    # board time missing across those resets (s, from host time)
-    sequence_restarts: int = 0  # the board restarted its sequence (a repeated START): no loss
+    sequence_restarts: int = 0  # the board restarted its sequence (a START repeated to firmware < 1.2): no loss
     other_packets: int = 0      # HELLO / ACK / CALIB packets passed to the link
     version_mismatches: int = 0 # packets with an unknown wire version (skipped)
 

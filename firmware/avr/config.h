@@ -21,7 +21,7 @@
 #endif
 
 #define FW_VERSION_MAJOR 1
-#define FW_VERSION_MINOR 1
+#define FW_VERSION_MINOR 2 /* 1.2: START while streaming keeps the stream */
 #define FW_VERSION_PATCH 0
 
 /* HX711 output rate: 80 Hz with the RATE pin high, 10 Hz with it low (many cheap modules

@@ -32,7 +32,10 @@ uint8_t cmd_handle(const cmd_board_t *b, const wire_packet_t *pkt, uint8_t out[C
     case WIRE_C_START:
         if (pkt->len)
             return ack(out, pkt->type, WIRE_ST_BAD_LENGTH);
-        b->start(b->ctx);
+        /* idempotent: a START repeated because its ACK was lost leaves the stream alone
+         * (its sequence, its timing and its STATS counters) */
+        if (!b->streaming(b->ctx))
+            b->start(b->ctx);
         return ack(out, pkt->type, WIRE_ST_OK);
     case WIRE_C_STOP:
         if (pkt->len)

@@ -3,7 +3,8 @@
  * The firmware supplies the board's side as callbacks; cmd_handle decides the answer
  * and builds the reply packet. START/STOP callbacks run before the reply is returned,
  * so the caller queues the ACK before any SAMPLE of the new stream (and, for STOP, no
- * SAMPLE can follow the ACK). */
+ * SAMPLE can follow the ACK). START and STOP are idempotent: START while streaming and
+ * STOP while stopped change nothing and are acknowledged, so the host may repeat them. */
 #ifndef RIG_COMMANDS_H
 #define RIG_COMMANDS_H
 
@@ -18,7 +19,7 @@ extern "C" {
 typedef struct {
     void *ctx;
     uint8_t (*streaming)(void *ctx);
-    void (*start)(void *ctx);   /* (re)start streaming at seq 0 */
+    void (*start)(void *ctx);   /* start streaming at seq 0 (not called while streaming) */
     void (*stop)(void *ctx);
     void (*hello)(void *ctx, wire_hello_t *h); /* fills firmware version, id, rate, flags */
     /* status WIRE_ST_OK with the blob, or WIRE_ST_BLOB_INVALID */

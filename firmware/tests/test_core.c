@@ -535,7 +535,11 @@ static void test_commands_errors(void)
     pkt.ver = WIRE_VERSION, pkt.type = WIRE_T_SAMPLE;
     CHECK(cmd_handle(&board, &pkt, out) == 0, "board->host packet echoed back is not answered");
     pkt.type = WIRE_C_START, pkt.len = 0;
-    cmd_handle(&board, &pkt, out);
+    n = cmd_handle(&board, &pkt, out);
+    CHECK(n == 9 && out[6] == 0 && fake.starts == 1 && fake.streaming, "START acked, streaming");
+    n = cmd_handle(&board, &pkt, out);
+    CHECK(n == 9 && out[5] == WIRE_C_START && out[6] == 0 && fake.starts == 1 && fake.streaming,
+          "START while streaming acked, stream left alone (idempotent)");
     pkt.type = WIRE_C_IDENTIFY;
     n = cmd_handle(&board, &pkt, out);
     CHECK(n == 27 && out[3] == WIRE_T_HELLO && out[5 + 18] == 1, "HELLO flags say streaming");

@@ -19,8 +19,8 @@ Sequence and clock (``_sequence``): each frame is compared with the one before i
   host receive times (``gap_from_host_s``), never as a nominal frame step, and counted in
   ``stats.resets`` / ``stats.reset_gap_s`` and in ``gaps``;
 * the sequence agrees with the time step (the board's measured period): frames lost = seq step - 1;
-* otherwise the board restarted its sequence (a START, possibly repeated when its ACK was
-  lost): frames lost = time step / period - 1, never ~65,000.
+* otherwise the board restarted its sequence (firmware before 1.2 did so on a START repeated
+  when its ACK was lost): frames lost = time step / period - 1, never ~65,000.
 
 Work and memory are linear in the input: ``feed`` decodes in chunks of ``CHUNK_BYTES``, and the
 scan over accepted packets costs O(log n) per break in the stream.

@@ -7,6 +7,14 @@ index of the stream's first frame; every reader consumes from that index on, so 
 between START and the first read is lost, and a poll costs in proportion to the new frames. If
 the board goes away mid-stream, the thread records a ``DisconnectError`` in ``link.error`` and
 stops; every frame received before stays available.
+
+Commands are repeated until answered, within the budget of ``rig.board.retry`` (a 5 % byte
+error rate still gets START or STOP through with probability 1 - 1e-9); the board obeys a
+repeated command as it obeyed the first (WIRE_FORMAT.md: commands are idempotent). One exchange
+with the board runs at a time. A board that reboots mid-stream says HELLO (not streaming) and
+the link counts a reset and sends START again; if that HELLO was lost, the silence gives the
+reboot away: after ``SILENCE_S`` without a frame the link asks the board (IDENTIFY) whether it
+still streams, and a "not streaming" answer is the same reset.
 """
 from __future__ import annotations
 
@@ -19,13 +27,15 @@ import serial
 
 from rig.board import wire
 from rig.board.decoder import Decoder
+from rig.board.retry import command_attempts, silent_attempts
 from rig.board.window import DEFAULT_MAX_FRAMES, FrameWindow
 from rig.frames import DecoderStats, FrameBatch
 from rig.errors import BoardError, DisconnectError, PortError, RigError
 
 ENV_PORT = "RIG_PORT"
 HANDSHAKE_S = 3.0       # a real Uno resets on open and its bootloader holds it ~1.5 s
-COMMAND_TIMEOUT_S = 1.0
+COMMAND_TIMEOUT_S = 0.5  # per try: a board answers within milliseconds (an EEPROM write: 0.22 s)
+SILENCE_S = 0.5          # streaming, no frame for this long: ask the board whether it still streams
 READ_POLL_S = 0.02
 
 
@@ -48,8 +58,11 @@ class BoardLink:
         self._thread: threading.Thread | None = None
         self._running = False
         self._streaming = False
-        self._awaiting_hello = False
         self._write_lock = threading.Lock()
+        self._request_lock = threading.RLock()   # one exchange with the board at a time
+        self._last_frame_host_s = 0.0            # host time of the last frame (silence)
+        self._recovering = False                 # a recovery thread runs (see _recover)
+        self._restarting = False                 # a reset was counted, START not yet answered
 
     # -- opening -----------------------------------------------------------------------------
     def open(self, handshake_s: float = HANDSHAKE_S) -> wire.Hello:
@@ -121,6 +134,7 @@ class BoardLink:
             first = self._window.count
         self.stream_start = first
         self._ack(wire.C_START)
+        self._last_frame_host_s = time.monotonic()
         self._streaming = True
         return first
 
@@ -152,8 +166,11 @@ class BoardLink:
             raise BoardError(f"calibration blob of {len(blob)} bytes exceeds the board's {wire.CALIB_BLOB_MAX}")
         self._ack(wire.C_CALIB_WRITE, blob)
 
-    def _ack(self, cmd: int, payload: bytes = b"") -> None:
-        reply = self._request(cmd, payload, {wire.T_ACK}, match=lambda p: len(p) == 2 and p[0] == cmd)
+    def _ack(self, cmd: int, payload: bytes = b"", keep_going=None) -> None:
+        reply = self._request(cmd, payload, {wire.T_ACK}, match=lambda p: len(p) == 2 and p[0] == cmd,
+                              keep_going=keep_going)
+        if reply is None:
+            return  # keep_going said stop
         status = reply[1][1]
         if status != wire.ST_OK:
             raise BoardError(
@@ -161,27 +178,53 @@ class BoardLink:
                 f"{wire.STATUS_NAMES.get(status, status)}"
             )
 
-    def _request(self, cmd, payload, types, match=None, retries: int = 3):
-        for _ in range(retries):
+    def _request(self, cmd, payload, types, match=None, keep_going=None):
+        """Send ``cmd`` until its answer comes, within the ``rig.board.retry`` budget.
+
+        Returns (type, payload), or None as soon as ``keep_going()`` is false; raises PortError
+        (one line) when the board does not answer."""
+        attempts, silent_max = command_attempts(cmd, len(payload)), silent_attempts(cmd, len(payload))
+        tries = silent = 0
+        t0 = time.monotonic()
+        with self._request_lock:
+            self._drop_replies()  # an answer to an earlier exchange must not answer this one
+            while tries < attempts and silent < silent_max:
+                if keep_going is not None and not keep_going():
+                    return None
+                self.check()
+                heard = self.decoder.stats.bytes_in
+                self._write(wire.command(cmd, payload))
+                tries += 1
+                reply = self._next_reply(types, COMMAND_TIMEOUT_S, match, keep_going)
+                if reply is not None:
+                    return reply
+                # nothing at all came back: a dead board, or the command was lost on its way
+                silent = silent + 1 if self.decoder.stats.bytes_in == heard else 0
             self.check()
-            self._write(wire.command(cmd, payload))
-            reply = self._next_reply(types, COMMAND_TIMEOUT_S, match)
-            if reply is not None:
-                return reply
-        self.check()
+            if keep_going is not None and not keep_going():
+                return None
+        why = (f"nothing came back from it for the last {silent}" if silent >= silent_max
+               else "its answers never arrived intact")
         raise PortError(
             f"port {self.url}: board did not answer {wire.COMMAND_NAMES.get(cmd, hex(cmd))} "
-            f"({retries} tries, {COMMAND_TIMEOUT_S:.1f} s each)"
+            f"({tries} tries over {time.monotonic() - t0:.1f} s; {why})"
         )
 
-    def _next_reply(self, types, timeout_s, match=None):
+    def _drop_replies(self) -> None:
+        while True:
+            try:
+                self._replies.get_nowait()
+            except queue.Empty:
+                return
+
+    def _next_reply(self, types, timeout_s, match=None, keep_going=None):
         deadline = time.monotonic() + timeout_s
         while True:
             left = deadline - time.monotonic()
             try:
                 ptype, payload = self._replies.get(timeout=max(0.0, min(left, 0.05)))
             except queue.Empty:
-                if left <= 0 or self.error is not None:
+                if left <= 0 or self.error is not None or (keep_going is not None and not keep_going()):
                     return None
                 continue
             if ptype in types and (match is None or match(payload)):
@@ -215,7 +258,9 @@ class BoardLink:
     def wait_frames(self, n: int, timeout_s: float = 5.0, since: int | None = None) -> FrameBatch:
         """Block until ``n`` frames from ``since`` (default: the stream's first) have arrived.
 
-        ``timeout_s`` is host time: it bounds how long a silent board is waited for."""
+        ``timeout_s`` is host time: it bounds how long a silent board is waited for, beyond the
+        link's own attempt to bring a silent or rebooted board back (itself bounded: it ends
+        with frames or with the link's error)."""
         start = self._from(since)
         deadline = time.monotonic() + timeout_s
         with self._cond:
@@ -223,9 +268,9 @@ class BoardLink:
                 if self.error is not None:
                     break
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 and not self._recovering:
                     break
-                self._cond.wait(min(left, 0.1))
+                self._cond.wait(min(max(left, 0.0), 0.1) or 0.1)
             got = self._window.count - start
         self.check()
         if got < n:
@@ -302,6 +347,7 @@ class BoardLink:
                     self._fail(e)
                 return
             if not data:
+                self._watch_silence()
                 continue
             if len(data) < 256:
                 # let a few frames gather: one decode per ~5 ms instead of one per frame
@@ -318,11 +364,17 @@ class BoardLink:
                 batch = self.decoder.feed(data, now)
                 packets = self.decoder.take_packets()
                 for ptype, payload in packets:
-                    if ptype == wire.T_HELLO and self._streaming:
-                        # unsolicited HELLO while streaming: the board rebooted
+                    if ptype == wire.T_HELLO and self._streaming and not self._restarting \
+                            and _hello_not_streaming(payload):
+                        # a board we had streaming says it is not: it rebooted (its own HELLO
+                        # after boot, or its answer when the silence made us ask)
                         self.decoder.note_reset()
                         self.resets_seen += 1
-                        threading.Thread(target=self._restart_after_reset, daemon=True).start()
+                        self._restarting = True
+                        self._start_recovery()
+                if len(batch):
+                    self._last_frame_host_s = now
+            self._watch_silence()
             if len(batch):
                 # listeners first (the journal): a frame is on disk before anyone reads it
                 for fn in list(self._listeners):
@@ -337,13 +389,57 @@ class BoardLink:
             for p in packets:
                 self._replies.put(p)
 
-    def _restart_after_reset(self) -> None:
-        try:
+    # -- recovery: a rebooted or silent board -------------------------------------------------
+    def _watch_silence(self) -> None:
+        """Streaming but no frame for SILENCE_S: find out why (see ``_recover``)."""
+        if self._streaming and not self._recovering and time.monotonic() - self._last_frame_host_s > SILENCE_S:
             with self._cond:
-                self.decoder.mark_stream_start()
-            self._ack(wire.C_START)
-        except RigError:
-            pass  # the error, if any, is in self.error
+                self._start_recovery()
+
+    def _start_recovery(self) -> None:
+        """One recovery thread at a time (call with ``self._cond`` held)."""
+        if not self._recovering:
+            self._recovering = True
+            threading.Thread(target=self._recover, name=f"rig-recover {self.url}", daemon=True).start()
+
+    def _recover(self) -> None:
+        """Bring the stream back after a reboot; if the board is silent, ask it why.
+
+        A reboot already seen (``_restarting``: the reader counted it) needs START. Silence
+        needs a question first: IDENTIFY, until a HELLO or a frame comes. A HELLO that says "not
+        streaming" is the reboot (the reader counts it as it counts a boot HELLO); "streaming"
+        or a frame means the board is fine (frames were only late or lost). A board that never
+        answers ends the link with one line, the frames received before kept."""
+        alive = lambda: self._streaming and self._running and self.error is None
+        try:
+            with self._request_lock:
+                if not self._restarting and alive():
+                    seen = self._window.count
+                    self._request(wire.C_IDENTIFY, b"", {wire.T_HELLO},
+                                  keep_going=lambda: alive() and not self._restarting and self._window.count == seen)
+                while alive():
+                    with self._cond:
+                        if not self._restarting:
+                            break
+                        counted = self.resets_seen
+                        self.decoder.mark_stream_start()
+                    self._ack(wire.C_START, keep_going=alive)
+                    with self._cond:
+                        if self.resets_seen == counted:  # else it rebooted again: once more
+                            self._restarting = False
+        except RigError as e:
+            if alive() and self.error is None:
+                self.error = DisconnectError(
+                    f"{e}; it had rebooted or gone silent mid-stream: the {self._window.count} frames received before were kept")
+        finally:
+            with self._cond:
+                self._recovering = False
+                self._last_frame_host_s = time.monotonic()
+                if self._restarting and alive():
+                    self._start_recovery()   # a reboot counted as this round ended: another round
+                else:
+                    self._restarting = False
+                self._cond.notify_all()
 
     def _fail(self, exc: BaseException) -> None:
         if self.error is None:
@@ -393,6 +489,14 @@ class BoardLink:
 
     def __exit__(self, *exc):
         self.close()
+        return False
+
+
+def _hello_not_streaming(payload: bytes) -> bool:
+    """A well-formed HELLO whose flags say the board is not streaming."""
+    try:
+        return not wire.Hello.from_payload(payload).streaming
+    except ValueError:
         return False
 
 

@@ -32,7 +32,7 @@ NOISE_COUNTS_RMS = 150.0  # ~0.08 N per cell at 80 SPS: HX711 plus wiring, typic
 # 90 nV rms at 80 SPS) in counts of the +-20 mV full scale: 2^23 / 20 mV = 419 counts per uV.
 ADC_NOISE_COUNTS = {"high": 0.090 * 419.43, "low": 0.050 * 419.43}
 TIMER_TICK_US = 1  # the firmware's timestamp resolution (Timer1, 1 us)
-FIRMWARE_VERSION = (1, 1, 0)
+FIRMWARE_VERSION = (1, 2, 0)  # 1.2: START while streaming keeps the stream (idempotent)
 ADC_HX711 = 1
 
 # HX711 timing (reality.md section 1; firmware-simavr.md for the firmware's figures).
@@ -60,6 +60,11 @@ BOARD_OPTIONS = {
               "reset_s reboot, before the firmware starts its clock at 0 and says HELLO (default 1)",
     "corrupt": "probability that each byte sent is corrupted (default 0)",
     "drop": "probability that each byte sent is lost (default 0)",
+    "lose_acks": "ACK packets corrupted on the way, per command: e.g. start:4 (the first four "
+                 "answers to START) or start:2,stop:9; a deterministic stand-in for bad luck under "
+                 "corrupt= (default none)",
+    "lose_reset_hello": "1 = the HELLO a reset_s reboot sends is corrupted on the way, so the host "
+                        "sees no sign of the reboot but silence (default 0)",
     "disconnect_s": "board time in s at which the board is unplugged (default never)",
     "reset_s": "board time in s (since the port was opened) at which the board reboots: silent for "
                "boot_s, then its clock and sequence restart at 0 and it says HELLO (default never)",

@@ -241,11 +241,12 @@ class WorldFeed:
     clock (real time: simulated seconds = wall seconds since start). Each emulated HX711 takes
     its value interpolated at its own conversion instant, so the firmware converts what the
     athlete does at the exact moment, whatever the host's scheduling. Options that belong to
-    the pure-Python link (speed, corrupt, drop, disconnect_s, reset_s) do not apply to the
+    the pure-Python link (speed, corrupt, drop, lose_acks, disconnect_s, reset_s) do not apply to the
     firmware and are refused.
     """
 
-    NOT_FOR_FIRMWARE = ("speed", "clock", "step_s", "boot_s", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz")
+    NOT_FOR_FIRMWARE = ("speed", "clock", "step_s", "boot_s", "corrupt", "drop", "disconnect_s", "reset_s", "rate_hz",
+                        "lose_acks", "lose_reset_hello")
     LEAD_S = 1.0
 
     def __init__(self, sim: "FirmwareSim", url: str, period_s: float = 0.005):

@@ -35,7 +35,7 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException, Tim
 
 from rig.board import wire
 from rig.board.decoder import Decoder
-from rig.sim.board import BOARD_OPTIONS, FrameTimer, SimBoardModel, TIMER_TICK_US, _float_opt, sample_frames
+from rig.sim.board import BOARD_OPTIONS, FrameTimer, SimBoardModel, TIMER_TICK_US, _float_opt, _int_opt, sample_frames
 
 BOOT_HELLO_DELAY_S = 0.02  # firmware set-up between the bootloader and the HELLO
 DEFAULT_BOOT_S = 1.0       # Optiboot's wait after a DTR reset (reality.md section 2)
@@ -81,7 +81,7 @@ class SimTruth:
     """What really happened on the simulated board, which the host can only estimate."""
 
     frames_sent: int = 0   # SAMPLE frames the board sent (before any corruption or loss)
-    starts: int = 0        # START commands obeyed (each restarts the sequence at 0)
+    starts: int = 0        # START commands received (a START while streaming changes nothing)
     resets: int = 0        # reboots (reset_s)
     gaps_s: list[float] = field(default_factory=list)  # per reboot: board time from the last
     # frame before it to the first frame after it (s)
@@ -109,6 +109,9 @@ class SimBoard:
         self.disconnect_s = _float_opt(opts, "disconnect_s", None, 0.0)
         self.reset_s = _float_opt(opts, "reset_s", None, 0.0)
         self.boot_s = _float_opt(opts, "boot_s", DEFAULT_BOOT_S, 0.0, 10.0)
+        self.lose_acks = _lose_acks_opt(opts)       # command -> ACKs still to corrupt
+        self.lose_reset_hello = _int_opt(opts, "lose_reset_hello", 0, 0, 1) == 1
+        self._rebooted = False                      # the pending HELLO follows a reset_s reboot
         seed = self.model.seed
         self.scene = _scene_builder(opts)(opts, np.random.default_rng([seed, 0x5CE4E]), self.model.positions_mm)
         self._byte_rng = np.random.default_rng([seed, 0xFA017])
@@ -142,7 +145,8 @@ class SimBoard:
             self.world_s = step_end
             if self.hello_due_s is not None and self.world_s >= self.hello_due_s:
                 self.hello_due_s = None
-                self._send(wire.packet(wire.T_HELLO, self._hello().payload()))
+                self._send(wire.packet(wire.T_HELLO, self._hello().payload()),
+                           garble=self._rebooted and self.lose_reset_hello)
             if self.reset_s is not None and self.world_s >= self.reset_s:
                 self.reset_s = None
                 self._reboot()
@@ -156,6 +160,7 @@ class SimBoard:
         self.seq = 0
         self.hello_due_s = self.boot_world_s + BOOT_HELLO_DELAY_S
         self.truth.resets += 1
+        self._rebooted = True
         self._gap_open_at_s = self._last_frame_world_s
 
     def _emit_samples(self, until_s: float) -> None:
@@ -182,7 +187,9 @@ class SimBoard:
             self._gap_open_at_s = None
         self._last_frame_world_s = float(t[-1])
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes, garble: bool = False) -> None:
+        if garble:  # the packet arrives, but its CRC fails (lose_acks, lose_reset_hello)
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
         if self.drop_p or self.corrupt_p:
             arr = np.frombuffer(data, dtype=np.uint8).copy()
             if self.corrupt_p:
@@ -194,6 +201,12 @@ class SimBoard:
         self.out += data
 
     # -- commands ----------------------------------------------------------------------------
+    def _lose_ack(self, cmd: int) -> bool:
+        left = self.lose_acks.get(cmd, 0)
+        if left:
+            self.lose_acks[cmd] = left - 1
+        return bool(left)
+
     def _hello(self) -> wire.Hello:
         h = self.model.hello
         return wire.Hello(h.wire_version, h.firmware, h.board_id, h.cell_count, h.rate_mhz, h.adc_type, int(self.streaming))
@@ -207,14 +220,16 @@ class SimBoard:
     def _command(self, cmd: int, payload: bytes) -> None:
         if self.hello_due_s is not None:  # still booting: the firmware is not listening yet
             return
-        ack = lambda status: self._send(wire.packet(wire.T_ACK, wire.ack_payload(cmd, status)))
+        ack = lambda status: self._send(wire.packet(wire.T_ACK, wire.ack_payload(cmd, status)),
+                                        garble=self._lose_ack(cmd))
         if cmd == wire.C_IDENTIFY:
             self._send(wire.packet(wire.T_HELLO, self._hello().payload()))
         elif cmd == wire.C_START:
             self.truth.starts += 1
-            self.seq = 0
-            self.streaming = True
-            self.timer = FrameTimer(self.model, self.world_s)
+            if not self.streaming:  # START while streaming keeps the stream (idempotent)
+                self.seq = 0
+                self.streaming = True
+                self.timer = FrameTimer(self.model, self.world_s)
             ack(wire.ST_OK)
         elif cmd == wire.C_STOP:
             self.streaming = False
@@ -240,6 +255,21 @@ class SimBoard:
                 ack(wire.ST_OK)
         else:
             ack(wire.ST_UNKNOWN_COMMAND)
+
+
+def _lose_acks_opt(opts) -> dict[int, int]:
+    """``lose_acks=start:4,stop:2`` -> {C_START: 4, C_STOP: 2}."""
+    if "lose_acks" not in opts:
+        return {}
+    names = {n.lower(): c for c, n in wire.COMMAND_NAMES.items()}
+    out = {}
+    for item in filter(None, opts["lose_acks"][-1].split(",")):
+        name, _, count = item.partition(":")
+        if name.lower() not in names or not count.isdigit():
+            raise ValueError(f"sim://: option lose_acks={item!r}: expected COMMAND:COUNT, e.g. start:4 "
+                             f"(commands: {', '.join(sorted(names))})")
+        out[names[name.lower()]] = int(count)
+    return out
 
 
 def _wall_clock() -> float:

@@ -329,9 +329,9 @@ def test_bad_clock_option_is_named():
         serial.serial_for_url("sim://?clock=fast")
 
 
-def test_two_hundred_repeated_starts_under_corruption_count_the_true_losses():
-    """corrupt=0.05 (three frames in four lost) and START repeated 200 times while streaming:
-    each restarts the board's sequence at 0; the decoder's lost count is the truth +-1."""
+def test_two_hundred_repeated_starts_under_corruption_leave_one_stream_counted_exactly():
+    """corrupt=0.05 (three frames in four lost) and START repeated 200 times while streaming
+    (firmware 1.2 on): one stream, its losses counted from the sequence, exactly."""
     for seed in (3, 4):
         b = _board(f"seed={seed}&person=0&corrupt=0.05&boot_s=0.1")
         d = Decoder()
@@ -341,6 +341,27 @@ def test_two_hundred_repeated_starts_under_corruption_count_the_true_losses():
         frames = []
         for i in range(200):
             b.receive(wire.command(wire.C_START))
+            b.advance(0.2 + (i + 1) * 0.3)
+            frames.append(d.feed(_drain(b)))
+        f = FrameBatch.concat(frames)
+        true_lost = b.truth.frames_sent_up_to(int(f.t_us[-1])) - len(f)
+        assert b.truth.starts == 200 and true_lost > 3000
+        assert d.stats.frames_lost == true_lost and d.stats.sequence_restarts == 0 and d.stats.resets == 0
+
+
+def test_two_hundred_sequence_restarts_under_corruption_count_the_true_losses():
+    """Firmware before 1.2 restarted its sequence at 0 on a START while streaming, as STOP and
+    START sent together do: 200 such restarts at corrupt=0.05; the decoder's lost count is the
+    truth +-1 per restart."""
+    for seed in (3, 4):
+        b = _board(f"seed={seed}&person=0&corrupt=0.05&boot_s=0.1")
+        d = Decoder()
+        b.advance(0.2)
+        d.feed(_drain(b))
+        d.mark_stream_start()
+        frames = []
+        for i in range(200):
+            b.receive(wire.command(wire.C_STOP) + wire.command(wire.C_START))
             b.advance(0.2 + (i + 1) * 0.3)
             frames.append(d.feed(_drain(b)))
         f = FrameBatch.concat(frames)

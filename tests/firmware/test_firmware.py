@@ -114,7 +114,7 @@ def test_core_tests_fail_on_a_wrong_golden_vector(built, tmp_path):
 def test_identify(link):
     h = link.identify()
     assert h.board_id_hex == BOARD_ID
-    assert h.firmware_str == "1.1.0"
+    assert h.firmware_str == "1.2.0"
     assert (h.wire_version, h.cell_count, h.adc_name, h.rate_hz) == (2, 4, "HX711", 80.0)
     assert not h.streaming
 
@@ -157,6 +157,10 @@ def test_stream_exact_values_contiguous_seq_and_period(sim, link):
     link.start()
     again = link.wait_frames(5, timeout_s=30, since=n_again)
     assert again.seq[0] == 0
+    # a START repeated while streaming (its ACK was lost, say) leaves the stream alone
+    link.start()
+    more = link.wait_frames(len(again) + 20, timeout_s=30, since=n_again)
+    assert np.array_equal(more.seq, np.arange(len(more))) and link.stats.sequence_restarts == 0
     link.stop()
 
 
