@@ -42,7 +42,7 @@ from rig.errors import FileFormatError, RigError
 from rig.jsonable import jsonable
 from rig.store.journal import (FRAME_DTYPE, RESERVE_BYTES, RESERVE_SUFFIX, SUFFIX, fsync_dir,
                                lock_for_recovery, read_journal)
-from rig.store.files import StorageError, describe
+from rig.store.files import CAN_LOCK, StorageError, describe, lock_held, try_lock
 from rig.paths import PRIVATE_FILE_MODE, make_private_dir, open_private
 from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir
@@ -52,10 +52,6 @@ from rig.engine.aggregate import RULE_TEXT, counted, trial_means
 from rig.store.recorder import TrialRecorder
 from rig.store.schema import migrate
 
-try:
-    import fcntl as _fcntl
-except ImportError:  # pragma: no cover - Windows: sessions are closed by `rig recover` only
-    _fcntl = None
 from rig.store.traces import read_trace, write_trace
 
 DB_NAME = "rig.sqlite3"
@@ -262,8 +258,9 @@ class Store:
             fd = open_private(self._lease_path(sid), os.O_WRONLY | os.O_CREAT)
         except OSError as e:
             raise StorageError(f"data dir {self.root}: cannot start a session: {describe(e)}") from None
-        if _fcntl is not None:
-            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        if not try_lock(fd):  # a fresh session id: no other process can hold it
+            os.close(fd)
+            raise StorageError(f"data dir {self.root}: session {sid} is already held by another process")
         os.write(fd, f"{os.getpid()}\n".encode())
         self._leases[sid] = fd
 
@@ -283,7 +280,7 @@ class Store:
         p = self._lease_path(sid)
         if not p.exists():
             return False
-        if _fcntl is None:  # pragma: no cover - Windows: an open file cannot be deleted
+        if not CAN_LOCK:  # pragma: no cover - Windows: an open file cannot be deleted
             try:
                 p.unlink()
                 return False
@@ -291,17 +288,7 @@ class Store:
                 return True
             except OSError:
                 return False
-        try:
-            fd = os.open(p, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
-            return False
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
+        return lock_held(p)
 
     def set_session_result(self, sid: str, summary: dict, flags: list[dict]) -> None:
         """Store the runner's result summary and screening flags; the session is complete

@@ -61,11 +61,7 @@ import numpy as np
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.paths import make_private_dir
-
-try:  # POSIX advisory locks; on Windows the writer's pid in the header is checked instead
-    import fcntl
-except ImportError:  # pragma: no cover - not on the build machine
-    fcntl = None
+from rig.store.files import CAN_LOCK, lock_held, try_lock
 
 FORMAT = "rig-journal"
 VERSION = 1
@@ -165,8 +161,8 @@ class JournalWriter:
             make_private_dir(self.path.parent)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
                                | getattr(os, "O_BINARY", 0), FILE_MODE)
-            if fcntl is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not try_lock(self._fd):  # O_EXCL made the file: no other process can hold it
+                raise OSError(errno.EAGAIN, "the journal is locked by another process")
             _write_all(os.write, self._fd, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
             os.fsync(self._fd)
             _make_reserve(self.reserve_path, reserve_bytes)
@@ -467,10 +463,8 @@ def lock_for_recovery(path) -> int | None:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    if fcntl is not None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    if CAN_LOCK:
+        if not try_lock(fd):
             os.close(fd)
             return None
     elif is_locked(path):  # pragma: no cover - Windows
@@ -481,18 +475,8 @@ def lock_for_recovery(path) -> int | None:
 
 def is_locked(path) -> bool:
     """True when a live process still writes this journal (holds its lock)."""
-    if fcntl is not None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # releases our probe lock too
-        return False
+    if CAN_LOCK:
+        return lock_held(path)
     try:  # pragma: no cover - Windows: fall back on the writer's pid
         with open(path, "rb") as f:
             pid = int(json.loads(f.readline()).get("pid", -1))
