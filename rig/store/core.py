@@ -47,6 +47,7 @@ from rig.paths import PRIVATE_FILE_MODE, make_private_dir, open_private
 from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir
 from rig.store import conditions as cond
+from rig.session.protocols import KEY_MEASURES
 from rig.calibration.record import calibration_record
 from rig.engine.aggregate import RULE_TEXT, counted, trial_means
 from rig.store.recorder import TrialRecorder
@@ -518,7 +519,7 @@ class Store:
         return [Mdc(r["measure"], r["value"], r["kind"], r["unit"], r["source"], r["origin"])
                 for r in self._q("SELECT * FROM mdc ORDER BY measure")]
 
-    def compare_with_baseline(self, sid: str, measures=cond.KEY_MEASURES) -> dict | None:
+    def compare_with_baseline(self, sid: str, measures=KEY_MEASURES) -> dict | None:
         """Per condition, side and measure: baseline vs this session against the MDC.
 
         None when the athlete has no baseline, or this session is the baseline."""
