@@ -19,7 +19,7 @@ import numpy as np
 
 SCHEMA_VERSION = 1
 CELL_NAMES = ("front_left", "front_right", "back_left", "back_right")
-STANDARD_GRAVITY_M_S2 = 9.80665
+from rig.units import G_M_S2 as STANDARD_GRAVITY_M_S2
 
 # Plausible gains of a load cell read by an HX711 (counts per newton). Lowest: a 2000 kg,
 # 0.5 mV/V cell at 2.6 V excitation on channel B (gain 32, +/-80 mV = 2^23 counts):

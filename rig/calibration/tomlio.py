@@ -16,7 +16,7 @@ from rig.errors import CalibrationError
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-INT24_MIN, INT24_MAX = -0x800000, 0x7FFFFF
+from rig.units import INT24_MAX, INT24_MIN
 
 TOP_KEYS = {
     "schema", "board_id", "nominal", "created_utc", "calibrated_by", "firmware", "tare_at_start",

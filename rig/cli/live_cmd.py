@@ -10,7 +10,7 @@ from rig.cli.options import force_option, port_option
 from rig.errors import RigError
 
 TAIL_S = 5.0
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 
 
 @click.command()

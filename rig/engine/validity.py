@@ -26,7 +26,7 @@ from rig.engine import footlift
 from rig.engine import stance as stance_marks
 from rig.engine.sway.single_leg import detect_touchdowns
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 TAIL_S = 2.0
 MAX_POINTS = 1500
 BOARD_HALF_MM = 200.0

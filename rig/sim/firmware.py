@@ -34,7 +34,7 @@ BUILD_DIR = FIRMWARE_DIR / "build"
 HARNESS = BUILD_DIR / "bbsim"
 DEFAULT_ELF = BUILD_DIR / "balance-rig.elf"
 START_TIMEOUT_S = 15.0
-INT24_MIN, INT24_MAX = -(1 << 23), (1 << 23) - 1
+from rig.units import INT24_MAX, INT24_MIN
 
 
 def build_firmware(targets: Sequence[str] = ("fw", "sim")) -> None:

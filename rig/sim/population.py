@@ -26,6 +26,7 @@ from rig.engine.preprocess import PreprocessOptions
 from rig.engine.trial import trial_measures
 from rig.sim.board import NOISE_COUNTS_RMS, NOMINAL_CELL_POSITIONS_MM, NOMINAL_GAIN_COUNTS_PER_N
 from rig.sim.scene import build_scene
+from rig.units import G_M_S2
 
 TRIAL_S = 10.0
 BLOCK_S = 15.5           # one trial block: step on, lift the foot (1.55 s), settle, 10 s trial, spare
@@ -93,7 +94,7 @@ def simulate_athlete(seed: int, profile: str = "healthy", injured: str | None = 
     pos = NOMINAL_CELL_POSITIONS_MM
     scene = build_scene(opts, np.random.default_rng([seed, SCENE_SEED_TAG]), pos)
     scene.forces_n(np.zeros(1))                       # the scene's clock starts at 0
-    bw = scene.person.mass_kg * 9.80665
+    bw = scene.person.mass_kg * G_M_S2
     segments = scene.sources[0].segments
     noise_rng = np.random.default_rng([seed, 0x5EED, 7])
     noise_n = NOISE_COUNTS_RMS / NOMINAL_GAIN_COUNTS_PER_N

@@ -55,7 +55,7 @@ from rig.sim.board import _float_opt
 from rig.sim import movements
 from rig.sim.calibration_scene import distribute
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 GRID_HZ = 2000.0
 WINDOW_S = 8.0
 COM_HEIGHT_M = 0.95
