@@ -105,6 +105,13 @@ def _int24(v: int) -> bytes:
     return (v & 0xFFFFFF).to_bytes(3, "little")
 
 
+def signed24(word):
+    """The signed values of 24-bit two's-complement words (numpy integer array, low 24 bits used)."""
+    import numpy as np
+
+    return np.where(word & 0x800000, word - 0x1000000, word)
+
+
 def sample_payload(seq: int, t_us: int, raw: tuple[int, int, int, int] | list[int], status: int = 0,
                    age_us=(0, 0, 0, 0)) -> bytes:
     """SAMPLE payload; ``age_us[i]``: how long before ``t_us`` cell i's conversion was ready."""

@@ -392,5 +392,5 @@ def sample_frames(model: SimBoardModel, frames: Frames, forces_at) -> tuple[np.n
         old = raw[rows, cols].astype(np.int64) & 0xFFFFFF
         new = raw_new[np.arange(len(rows)), cols].astype(np.int64) & 0xFFFFFF
         word = (old & ~low & 0xFFFFFF) | (new & low)
-        raw[rows, cols] = np.where(word & 0x800000, word - 0x1000000, word).astype(np.int32)
+        raw[rows, cols] = wire.signed24(word).astype(np.int32)
     return raw, status, t
