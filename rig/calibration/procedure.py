@@ -19,9 +19,9 @@ from rig.calibration import steps as S
 from rig.calibration import wiring
 from rig.calibration.detect import StepResult, StepTracker
 from rig.calibration.fit import cop_mm, fit_gains, linearity
-from rig.calibration.model import (CELL_NAMES, SCHEMA_VERSION, STANDARD_GRAVITY_M_S2, Calibration,
-                                   utc_now_iso)
+from rig.calibration.model import CELL_NAMES, SCHEMA_VERSION, STANDARD_GRAVITY_M_S2, Calibration
 from rig.units import NOMINAL_GAIN_COUNTS_PER_N
+from rig.utc import utc_now_iso
 from rig.calibration.noise import noise_floor
 from rig.errors import CalibrationError, RigError
 

@@ -8,9 +8,9 @@ import numpy as np
 
 from rig.cli.options import force_option, port_option
 from rig.errors import RigError
+from rig.units import G_M_S2
 
 TAIL_S = 5.0
-from rig.units import G_M_S2
 
 
 @click.command()

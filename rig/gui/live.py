@@ -18,6 +18,7 @@ import os
 import numpy as np
 
 from rig.units import G_M_S2
+
 TAIL_S = 2.0
 MAX_POINTS = 1500
 BOARD_HALF_MM = 200.0

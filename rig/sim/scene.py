@@ -54,8 +54,8 @@ from rig.engine import stance as stance_marks
 from rig.sim.board import _float_opt
 from rig.sim import movements
 from rig.sim.calibration_scene import distribute
-
 from rig.units import G_M_S2
+
 GRID_HZ = 2000.0
 WINDOW_S = 8.0
 COM_HEIGHT_M = 0.95

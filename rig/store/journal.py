@@ -50,7 +50,6 @@ import json
 import os
 import struct
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +61,7 @@ from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.paths import make_private_dir
 from rig.store.files import CAN_LOCK, lock_held, try_lock
+from rig.utc import utc_now_iso
 
 FORMAT = "rig-journal"
 VERSION = 1
@@ -182,7 +182,7 @@ class JournalWriter:
         self._write(encode_block(KIND_STATS, json.dumps(stats, sort_keys=True).encode("utf-8")))
 
     def append_note(self, text: str, **fields) -> None:
-        note = {"utc": _utc_now(), "text": text, **fields}
+        note = {"utc": utc_now_iso(), "text": text, **fields}
         self._write(encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
 
     def fail(self, e: OSError) -> None:
@@ -241,7 +241,7 @@ class JournalWriter:
                 err = self.error = JournalError(self.path, e, self.frames_written,
                                                 self.first_t_s, self.last_t_s)
                 if kept:  # there is room for a note saying why the journal ends here
-                    note = {"utc": _utc_now(), "text": err.trial_reason().replace(
+                    note = {"utc": utc_now_iso(), "text": err.trial_reason().replace(
                         "kept in this trial", "kept in this journal"), "journal_failed": True}
                     _write_some(self._write_fn, self._fd,
                                 encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
@@ -486,7 +486,3 @@ def is_locked(path) -> bool:
         return True
     except (OSError, ValueError):
         return False
-
-
-def _utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
