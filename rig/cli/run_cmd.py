@@ -36,21 +36,26 @@ ROW_FORMAT = {  # measure: (label, decimals) in the results table; others: regis
 }
 
 
-def _display_available() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
-        return True
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
+def board_calibration(link, calibration_path, force: bool):
+    """The calibration for the open board (rig.calibration.calibration_for, the board's stored
+    record compared), its warnings printed on stderr."""
+    from rig.calibration import calibration_for
+
+    cal, warnings = calibration_for(link.hello, calibration_path, force=force,
+                                    blob=link.read_calibration_blob())
+    for w in warnings:
+        click.echo(f"Warning: {w}", err=True)
+    return cal
 
 
 def _make_ui(live: bool, snapshot, fullscreen: bool = False):
     """The live view when wanted and possible (offscreen for snapshots), else text only."""
+    from rig.gui.live import display_available
     from rig.session.ui import HeadlessUI, LiveUI
 
-    if snapshot and not _display_available():
+    if snapshot and not display_available():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"     # snapshots need no screen
-    if (live and _display_available()) or snapshot:
+    if (live and display_available()) or snapshot:
         try:
             from rig.gui.live import qt_available
 
@@ -116,7 +121,6 @@ def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, f
                  data_dir, calibration_path, interactive, max_repeats, meta, resume, force, fullscreen=False,
                  clinician_entry=None):
     from rig.board.discovery import open_board
-    from rig.calibration import calibration_for
     from rig.session import interrupts
     from rig.session.runner import Runner, Stopped
     from rig.store import Store
@@ -140,10 +144,7 @@ def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, f
     try:
         with open_board(port) as link:
             protocol.check_rate(link.hello.rate_hz)
-            cal, warnings = calibration_for(link.hello, calibration_path, force=force,
-                                            blob=link.read_calibration_blob())
-            for w in warnings:
-                click.echo(f"Warning: {w}", err=True)
+            cal = board_calibration(link, calibration_path, force)
             if interrupts.pending():
                 raise interrupts.Interrupted(f"{interrupts.pending()}: nothing was recorded")
             ui = _make_ui(live, snapshot, fullscreen)

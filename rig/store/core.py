@@ -40,9 +40,9 @@ from rig import __version__
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.jsonable import jsonable
-from rig.store.journal import (FRAME_DTYPE, RESERVE_BYTES, RESERVE_SUFFIX, SUFFIX, fsync_dir,
-                               lock_for_recovery, read_journal)
-from rig.store.files import CAN_LOCK, StorageError, describe, lock_held, try_lock
+from rig.store.journal import (FRAME_DTYPE, RESERVE_BYTES, RESERVE_SUFFIX, SUFFIX, lock_for_recovery,
+                               read_journal)
+from rig.store.files import CAN_LOCK, StorageError, describe, fsync_dir, lock_held, try_lock
 from rig.paths import PRIVATE_FILE_MODE, make_private_dir, open_private
 from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir

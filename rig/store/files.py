@@ -82,7 +82,10 @@ def atomic_output(path, suffix: str = ".tmp", what: str = "cannot write"):
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        try:
+            fsync_dir(path.parent)
+        except OSError:
+            pass    # the file is whole and in place; only the rename's durability is unsure
     except OSError as e:
         _remove(tmp)
         raise StorageError(f"{what} {shown(path)}: {describe(e)}") from None
@@ -136,16 +139,13 @@ def _remove(p: Path) -> None:
         pass
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path) -> None:
+    """fsync a directory so a create/rename/unlink in it is itself durable (POSIX only; raises
+    OSError)."""
     if os.name != "posix":
         return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)

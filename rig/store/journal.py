@@ -60,7 +60,7 @@ import numpy as np
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.paths import make_private_dir
-from rig.store.files import CAN_LOCK, lock_held, try_lock
+from rig.store.files import CAN_LOCK, fsync_dir, lock_held, try_lock
 from rig.utc import utc_now_iso
 
 FORMAT = "rig-journal"
@@ -112,17 +112,6 @@ def encode_block(kind: int, payload: bytes, count: int = 0) -> bytes:
     head = _HEAD.pack(BLOCK_MAGIC, kind, count, len(payload))
     crc = zlib.crc32(payload, zlib.crc32(head))
     return head + _CRC.pack(crc) + payload
-
-
-def fsync_dir(path: Path) -> None:
-    """fsync a directory so a create/rename/unlink in it is itself durable (POSIX only)."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _datasync(fd: int) -> None:
