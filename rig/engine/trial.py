@@ -49,8 +49,8 @@ def measured_stretch(t_s, fz_n, x_mm, y_mm, body_weight_n: float) -> Stretch:
     if not lifts.measurable:
         return Stretch(0, len(t), lifts, lifts, processing)
     q0, q1 = lifts.quiet_s
-    t0 = float(t[0])
-    i, j = (int(k) for k in np.searchsorted(t, [t0 + q0, t0 + q1 + 1e-9]))
+    quiet = lifts.quiet_slice(t)
+    i, j = quiet.start, quiet.stop
     processing["measured_on"] = (f"quiet stretch {q0:.2f}-{q1:.2f} s "
                                  "of the trial (foot-lifts and their recovery left out)")
     rebased = dataclasses.replace(lifts, quiet_s=(0.0, float(t[j - 1] - t[i])))
