@@ -42,7 +42,8 @@ from rig.errors import FileFormatError, RigError
 from rig.jsonable import jsonable
 from rig.store.journal import (FRAME_DTYPE, RESERVE_BYTES, RESERVE_SUFFIX, SUFFIX, lock_for_recovery,
                                read_journal)
-from rig.store.files import CAN_LOCK, StorageError, describe, fsync_dir, lock_held, try_lock
+from rig.store.files import (CAN_LOCK, StorageError, describe, fsync_dir, lock_held, remove_quietly,
+                             try_lock)
 from rig.paths import PRIVATE_FILE_MODE, make_private_dir, open_private
 from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir
@@ -269,10 +270,7 @@ class Store:
         fd = self._leases.pop(sid, None)
         if fd is None:
             return
-        try:
-            self._lease_path(sid).unlink()
-        except OSError:
-            pass
+        remove_quietly(self._lease_path(sid))
         os.close(fd)
 
     def _lease_alive(self, sid: str) -> bool:
@@ -588,10 +586,7 @@ class Store:
     def _drop_reserve(self, journal: Path) -> None:
         reserve = journal.with_name(journal.name + RESERVE_SUFFIX)
         if reserve.exists() and (not journal.exists() or lock_for_recovery_probe(journal)):
-            try:
-                reserve.unlink()
-            except OSError:
-                pass
+            remove_quietly(reserve)
 
     def _close_dead_sessions(self) -> list[dict]:
         out = []
@@ -611,10 +606,7 @@ class Store:
                 c.execute("UPDATE sessions SET status = ?, meta_json = ?, finished_utc ="
                           " COALESCE(finished_utc, ?) WHERE id = ? AND status = 'open'",
                           (status, _dumps(meta), utc_now(), sid))
-            try:
-                self._lease_path(sid).unlink()
-            except OSError:
-                pass
+            remove_quietly(self._lease_path(sid))
             out.append({"kind": "session", "session_id": sid, "status": status, "trials": n,
                         "trial_id": None, "frames": 0})
         return out

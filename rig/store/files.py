@@ -87,10 +87,10 @@ def atomic_output(path, suffix: str = ".tmp", what: str = "cannot write"):
         except OSError:
             pass    # the file is whole and in place; only the rename's durability is unsure
     except OSError as e:
-        _remove(tmp)
+        remove_quietly(tmp)
         raise StorageError(f"{what} {shown(path)}: {describe(e)}") from None
     except BaseException:
-        _remove(tmp)
+        remove_quietly(tmp)
         raise
 
 
@@ -132,7 +132,9 @@ def lock_held(path) -> bool:
         os.close(fd)  # releases the probe lock too
 
 
-def _remove(p: Path) -> None:
+def remove_quietly(p) -> None:
+    """Remove a file if it can be (a temporary file, a lease, a reserve): a failure changes
+    nothing worth a message."""
     try:
         p.unlink()
     except OSError:

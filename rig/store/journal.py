@@ -60,7 +60,7 @@ import numpy as np
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.paths import make_private_dir
-from rig.store.files import CAN_LOCK, fsync_dir, lock_held, try_lock
+from rig.store.files import CAN_LOCK, fsync_dir, lock_held, remove_quietly, try_lock
 from rig.utc import utc_now_iso
 
 FORMAT = "rig-journal"
@@ -193,10 +193,7 @@ class JournalWriter:
             os.close(self._fd)
             self._fd = -1
         for p in (self.path, self.reserve_path):
-            try:
-                p.unlink()
-            except OSError:
-                pass
+            remove_quietly(p)
 
     def append_frames(self, batch: FrameBatch) -> bool:
         """Journal a batch; True once it is in the kernel (survives the process dying), False
@@ -363,10 +360,7 @@ def _make_reserve(path: Path, size: int) -> None:
     except OSError:
         os.close(fd)
         fd = -1
-        try:
-            path.unlink()
-        except OSError:
-            pass
+        remove_quietly(path)
         raise
     finally:
         if fd >= 0:
