@@ -7,8 +7,8 @@ side, each doing the cai-screen's eyes-closed single-leg trials (3 x 10 s per le
 alternating). Traces come straight from the simulated scene (rig.sim.scene: force and COP of
 the person, sampled at the board's rate), not through the simulated board and link: no HX711
 noise, no calibration error, so the figures are an upper bound for the rule on this simulated
-athlete. Each trial goes the runner's way: foot-lifts counted (rig.engine.footlift), COP
-measures on the quiet stretch, the protocol's preprocessing; then the screen's balance
+athlete. Each trial goes the runner's way (rig.engine.trial, which the runner calls): foot-lifts
+counted, COP measures on the quiet stretch, the protocol's preprocessing; then the screen's balance
 statement (rig.session.screening.balance) with no clinician entries and no baseline.
 
 Prints, per ankle: sensitivity (unstable ankles with a balance finding), specificity (ankles of
@@ -31,10 +31,9 @@ import math  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rig.engine import footlift  # noqa: E402
 from rig.engine import stance as stance_marks  # noqa: E402
-from rig.engine.preprocess import PreprocessOptions, preprocess  # noqa: E402
-from rig.engine.sway import compute_measures  # noqa: E402
+from rig.engine.preprocess import PreprocessOptions  # noqa: E402
+from rig.engine.trial import measured_stretch, trial_measures  # noqa: E402
 from rig.errors import AnalysisError  # noqa: E402
 from rig.session.protocols import load_protocol  # noqa: E402
 from rig.session.runner import TrialResult, condition_means, side_inputs  # noqa: E402
@@ -62,15 +61,16 @@ def athlete_trials(seed: int, profile: str, injured: str, protocol, rate_hz: flo
     for i, (c, seg) in enumerate(zip(order, person.segments)):
         t = seg.start_s + TRIAL_START_S + np.arange(0.0, TRIAL_S, 1.0 / rate_hz)
         fz, x, y = person.force_cop(t)
-        fl = footlift.find(t, fz, x, y, bw)
+        stretch = measured_stretch(t, fz, x, y, bw)
         status, measures = "invalid", {}
-        if fl.measurable:
-            keep = (t - t[0] >= fl.quiet_s[0]) & (t - t[0] <= fl.quiet_s[1])
+        if stretch.footlifts.measurable:
+            keep = stretch.slice
             try:
-                trace = preprocess(t[keep], x[keep], y[keep], fz[keep], PreprocessOptions(lowpass_hz=protocol.lowpass_hz))
-                measures = compute_measures(trace, foot=stance_marks.base_of_support(c.stance),
-                                            spectral_measures=False, research=False)
-                measures["touchdowns"] = float(fl.count)
+                measures, _ = trial_measures(t[keep], x[keep], y[keep], fz[keep],
+                                             PreprocessOptions(lowpass_hz=protocol.lowpass_hz),
+                                             foot=stance_marks.base_of_support(c.stance),
+                                             footlifts=stretch.footlifts,
+                                             spectral_measures=False, research=False)
                 status = "valid"
             except AnalysisError:
                 pass

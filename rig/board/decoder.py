@@ -258,7 +258,7 @@ class Decoder:
         for c in range(wire.N_CELLS):
             b = 6 + 3 * c
             v = (p[:, b] | (p[:, b + 1] << 8) | (p[:, b + 2] << 16)).astype(np.int32)
-            raw[:, c] = np.where(v & 0x800000, v - 0x1000000, v)
+            raw[:, c] = wire.signed24(v)
         status = (p[:, 18] | (p[:, 19] << 8)).astype(np.uint16)
         age = (p[:, 20:28:2] | (p[:, 21:28:2] << 8)).astype(np.uint16)
         age[is_v1[is_sample]] = wire.AGE_UNKNOWN

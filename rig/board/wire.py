@@ -16,6 +16,8 @@ import binascii
 import struct
 from dataclasses import dataclass
 
+from rig.units import INT24_MAX, INT24_MIN
+
 SYNC = b"\xA5\x5A"
 WIRE_VERSION = 2
 # Envelopes the decoder accepts: version 1 boards are decoded far enough to be refused with a
@@ -80,8 +82,6 @@ HELLO_PAYLOAD_LEN = 20
 STATS_PAYLOAD_LEN = 64
 AGE_UNKNOWN = 0xFFFF  # a cell's age of 65535 us or more (or no conversion yet)
 CALIB_BLOB_MAX = 64
-INT24_MAX = 0x7FFFFF
-INT24_MIN = -0x800000
 ADC_TYPES = {1: "HX711"}
 DEFAULT_BAUD = 500000
 
@@ -103,6 +103,13 @@ def _int24(v: int) -> bytes:
     if not INT24_MIN <= v <= INT24_MAX:
         raise ValueError(f"raw value {v} outside the signed 24-bit range")
     return (v & 0xFFFFFF).to_bytes(3, "little")
+
+
+def signed24(word):
+    """The signed values of 24-bit two's-complement words (numpy integer array, low 24 bits used)."""
+    import numpy as np
+
+    return np.where(word & 0x800000, word - 0x1000000, word)
 
 
 def sample_payload(seq: int, t_us: int, raw: tuple[int, int, int, int] | list[int], status: int = 0,

@@ -19,8 +19,8 @@ from rig.board.wire import CELL_SATURATED, CELL_TIMED_OUT
 from rig.calibration import steps as S
 from rig.calibration.model import STANDARD_GRAVITY_M_S2
 from rig.errors import CalibrationError
+from rig.units import NOMINAL_GAIN_COUNTS_PER_N
 
-NOMINAL_GAIN = 1839.0
 EMPTY_SD_N = 0.5          # per-cell (zero) or total (empty) SD below which an empty board is still
 LOAD_SD_N = 0.5           # total-force SD below which a load is still ...
 LOAD_SD_FRACTION = 0.0025  # ... or this fraction of its weight, whichever is larger
@@ -92,7 +92,7 @@ def _rolling_count(flag: np.ndarray, w: int) -> np.ndarray:
 class StepTracker:
     """Walks ``steps`` through the incoming frames. ``done`` once every step is measured."""
 
-    def __init__(self, steps: list[S.Step], on_event=None, *, nominal_gain: float = NOMINAL_GAIN,
+    def __init__(self, steps: list[S.Step], on_event=None, *, nominal_gain: float = NOMINAL_GAIN_COUNTS_PER_N,
                  measure_s: float = S.MEASURE_S, noise_s: float = S.NOISE_S, zero_s: float = S.ZERO_S,
                  empty_s: float = S.EMPTY_S, step_timeout_s: float = 300.0,
                  gravity_m_s2: float = STANDARD_GRAVITY_M_S2):

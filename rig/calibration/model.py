@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rig.units import G_M_S2 as STANDARD_GRAVITY_M_S2
+from rig.utc import parse_utc
+
 SCHEMA_VERSION = 1
 CELL_NAMES = ("front_left", "front_right", "back_left", "back_right")
-STANDARD_GRAVITY_M_S2 = 9.80665
 
 # Plausible gains of a load cell read by an HX711 (counts per newton). Lowest: a 2000 kg,
 # 0.5 mV/V cell at 2.6 V excitation on channel B (gain 32, +/-80 mV = 2^23 counts):
@@ -75,18 +77,6 @@ def canonical_hash(data: dict) -> str:
     """sha256 (hex) of the canonical JSON form of a calibration's content (numbers as floats)."""
     text = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
-def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_utc(text: str) -> datetime:
-    """An ISO-8601 UTC time (``...Z`` or ``+00:00``) -> aware datetime; ValueError otherwise."""
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if dt.tzinfo is None or dt.utcoffset().total_seconds() != 0:
-        raise ValueError("not UTC")
-    return dt
 
 
 @dataclass

@@ -19,8 +19,9 @@ from rig.calibration import steps as S
 from rig.calibration import wiring
 from rig.calibration.detect import StepResult, StepTracker
 from rig.calibration.fit import cop_mm, fit_gains, linearity
-from rig.calibration.model import (CELL_NAMES, SCHEMA_VERSION, STANDARD_GRAVITY_M_S2, Calibration,
-                                   utc_now_iso)
+from rig.calibration.model import CELL_NAMES, SCHEMA_VERSION, STANDARD_GRAVITY_M_S2, Calibration
+from rig.units import NOMINAL_GAIN_COUNTS_PER_N
+from rig.utc import utc_now_iso
 from rig.calibration.noise import noise_floor
 from rig.errors import CalibrationError, RigError
 
@@ -57,7 +58,7 @@ class Settings:
     noise_s: float = S.NOISE_S
     measure_s: float = S.MEASURE_S
     step_timeout_s: float = 300.0
-    nominal_gain: float = 1839.0
+    nominal_gain: float = NOMINAL_GAIN_COUNTS_PER_N
     calibrated_by: str = ""
     gravity_m_s2: float = STANDARD_GRAVITY_M_S2
     # offsets (counts by channel) of the board's previous calibration, to notice a board that

@@ -10,13 +10,13 @@ import re
 import tomllib
 from pathlib import Path
 
-from rig.calibration.model import (GAIN_RANGE_COUNTS_PER_N, SCHEMA_VERSION, Calibration, geometry_problem,
-                                   parse_utc)
+from rig.calibration.model import GAIN_RANGE_COUNTS_PER_N, SCHEMA_VERSION, Calibration, geometry_problem
 from rig.errors import CalibrationError
+from rig.units import INT24_MAX, INT24_MIN
+from rig.utc import parse_utc
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-INT24_MIN, INT24_MAX = -0x800000, 0x7FFFFF
 
 TOP_KEYS = {
     "schema", "board_id", "nominal", "created_utc", "calibrated_by", "firmware", "tare_at_start",

@@ -8,9 +8,9 @@ import numpy as np
 
 from rig.cli.options import force_option, port_option
 from rig.errors import RigError
+from rig.units import G_M_S2
 
 TAIL_S = 5.0
-G_M_S2 = 9.80665
 
 
 @click.command()
@@ -34,16 +34,12 @@ def live(port, seconds, snapshot, stance, no_live, calibration_path, fullscreen,
     """
     from rig.engine import stance as marks
     from rig.board.discovery import open_board
-    from rig.calibration import calibration_for
-    from rig.cli.run_cmd import _make_ui
+    from rig.cli.run_cmd import _make_ui, board_calibration
     from rig.session import interrupts
     from rig.session.runner import BoardFeed, Samples, TARE_S
 
     with interrupts.deferred(), open_board(port) as link:
-        cal, warnings = calibration_for(link.hello, calibration_path, force=force,
-                                        blob=link.read_calibration_blob())
-        for w in warnings:
-            click.echo(f"Warning: {w}", err=True)
+        cal = board_calibration(link, calibration_path, force)
         ui = _make_ui(not no_live, snapshot, fullscreen)
         feed = BoardFeed(link, cal)
         feed.next_index = link.start()

@@ -19,38 +19,43 @@ DEMO_ENTRIES = {"cait_left": 17, "cait_right": 28, "sprain_history": "left", "sp
                 "feels_unstable": "left", "lunge_left_cm": 8.5, "lunge_right_cm": 11.0}
 
 
-KEY_ROWS = (  # measure, label, decimals: the results table when a protocol lists no measures
-    ("ttb_mean_min_ml_s", "TTB ML, mean of minima (s)", 2),
-    ("ttb_min_ml_s", "TTB ML, absolute minimum (s)", 2),
-    ("sd_ml_mm", "COP ML SD (mm)", 1),
-    ("sd_ap_mm", "COP AP SD (mm)", 1),
-    ("mean_velocity_mm_s", "Mean velocity (mm/s)", 1),
-    ("ellipse95_area_mm2", "95 % ellipse area (mm2)", 0),
-    ("path_length_mm", "Path length (mm)", 0),
-    ("mean_frequency_hz", "Mean frequency (Hz)", 2),
-    ("ml_percent_foot_width_used", "ML % of foot width used", 0),
-    ("touchdowns", "Foot-lift errors / touch-downs (count)", 0),
-    ("time_in_balance_s", "Time in balance (s)", 1),
-    ("time_to_stabilization_vertical_s", "Time to stabilisation, vertical (s)", 2),
-    ("vertical_stability_index", "Vertical stability index", 3),
-)
+ROW_FORMAT = {  # measure: (label, decimals) in the results table; others: registry label, 2
+    "ttb_mean_min_ml_s": ("TTB ML, mean of minima (s)", 2),
+    "ttb_min_ml_s": ("TTB ML, absolute minimum (s)", 2),
+    "sd_ml_mm": ("COP ML SD (mm)", 1),
+    "sd_ap_mm": ("COP AP SD (mm)", 1),
+    "mean_velocity_mm_s": ("Mean velocity (mm/s)", 1),
+    "ellipse95_area_mm2": ("95 % ellipse area (mm2)", 0),
+    "path_length_mm": ("Path length (mm)", 0),
+    "mean_frequency_hz": ("Mean frequency (Hz)", 2),
+    "ml_percent_foot_width_used": ("ML % of foot width used", 0),
+    "touchdowns": ("Foot-lift errors / touch-downs (count)", 0),
+    "time_in_balance_s": ("Time in balance (s)", 1),
+    "time_to_stabilization_vertical_s": ("Time to stabilisation, vertical (s)", 2),
+    "vertical_stability_index": ("Vertical stability index", 3),
+}
 
 
-def _display_available() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
-        return True
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
+def board_calibration(link, calibration_path, force: bool):
+    """The calibration for the open board (rig.calibration.calibration_for, the board's stored
+    record compared), its warnings printed on stderr."""
+    from rig.calibration import calibration_for
+
+    cal, warnings = calibration_for(link.hello, calibration_path, force=force,
+                                    blob=link.read_calibration_blob())
+    for w in warnings:
+        click.echo(f"Warning: {w}", err=True)
+    return cal
 
 
 def _make_ui(live: bool, snapshot, fullscreen: bool = False):
     """The live view when wanted and possible (offscreen for snapshots), else text only."""
+    from rig.gui.live import display_available
     from rig.session.ui import HeadlessUI, LiveUI
 
-    if snapshot and not _display_available():
+    if snapshot and not display_available():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"     # snapshots need no screen
-    if (live and _display_available()) or snapshot:
+    if (live and display_available()) or snapshot:
         try:
             from rig.gui.live import qt_available
 
@@ -116,7 +121,6 @@ def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, f
                  data_dir, calibration_path, interactive, max_repeats, meta, resume, force, fullscreen=False,
                  clinician_entry=None):
     from rig.board.discovery import open_board
-    from rig.calibration import calibration_for
     from rig.session import interrupts
     from rig.session.runner import Runner, Stopped
     from rig.store import Store
@@ -140,10 +144,7 @@ def _run_session(protocol, port, athlete, entries, *, mass_kg, foot_length_mm, f
     try:
         with open_board(port) as link:
             protocol.check_rate(link.hello.rate_hz)
-            cal, warnings = calibration_for(link.hello, calibration_path, force=force,
-                                            blob=link.read_calibration_blob())
-            for w in warnings:
-                click.echo(f"Warning: {w}", err=True)
+            cal = board_calibration(link, calibration_path, force)
             if interrupts.pending():
                 raise interrupts.Interrupted(f"{interrupts.pending()}: nothing was recorded")
             ui = _make_ui(live, snapshot, fullscreen)
@@ -244,14 +245,14 @@ def print_results(protocol, result, store) -> None:
 
 
 def measure_rows(protocol):
-    """(measure, label with unit, decimals) for the protocol's own ``measures`` list."""
+    """(measure, label with unit, decimals) for the protocol's own ``measures`` list (the key
+    measures, rig.session.protocols.KEY_MEASURES, where it has none)."""
+    from rig.session.protocols import KEY_MEASURES
     from rig.store.core import measure_label, measure_unit
 
-    known = {k: (lbl, d) for k, lbl, d in KEY_ROWS}
-    names = list(getattr(protocol, "measures", ()) or [k for k, _, _ in KEY_ROWS])
     out = []
-    for k in names:
-        lbl, d = known.get(k, (None, 2))
+    for k in getattr(protocol, "measures", ()) or KEY_MEASURES:
+        lbl, d = ROW_FORMAT.get(k, (None, 2))
         if lbl is None:
             unit = measure_unit(k).replace("^2", "2")
             lbl = measure_label(k) + (f" ({unit})" if unit and unit != "1" else "")

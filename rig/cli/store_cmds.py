@@ -11,9 +11,7 @@ import math
 import click
 
 from rig.cli.options import data_dir_option
-from rig.store.conditions import KEY_MEASURES
-
-HISTORY_MEASURES = ("sd_ml_mm", "mean_velocity_mm_s", "ellipse95_area_mm2", "ttb_mean_min_ml_s")
+from rig.session.protocols import KEY_MEASURES, OVER_TIME_MEASURES
 
 
 def _open(data_dir, quiet_recovery: bool = False):
@@ -122,7 +120,7 @@ def sessions(athlete, trials, data_dir):
               help="Mark this session (id or `latest`) as the athlete's baseline; `auto` goes "
                    "back to the first complete session.")
 @click.option("--measure", "-m", "measures", multiple=True, metavar="NAME",
-              help=f"Measures to show (repeatable). Default: {', '.join(HISTORY_MEASURES)}.")
+              help=f"Measures to show (repeatable). Default: {', '.join(OVER_TIME_MEASURES)}.")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
               help="Also draw the progress plots (baseline and MDC band) to this PNG.")
 @data_dir_option
@@ -143,11 +141,11 @@ def history(athlete, set_baseline, measures, plot, data_dir):
             raise RigError(f"no athlete {shown} in {store.root} (see `rig sessions`)")
         if set_baseline:
             store.set_baseline(athlete, None if set_baseline == "auto" else set_baseline)
-        click.echo(_history_text(store, athlete, measures or HISTORY_MEASURES))
+        click.echo(_history_text(store, athlete, measures or OVER_TIME_MEASURES))
         if plot:
             from rig.report.athlete import progress_png
 
-            click.echo(f"wrote {progress_png(store, athlete, plot, measures or HISTORY_MEASURES)}")
+            click.echo(f"wrote {progress_png(store, athlete, plot, measures or OVER_TIME_MEASURES)}")
     finally:
         store.close()
 

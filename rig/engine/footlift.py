@@ -54,6 +54,15 @@ class FootLifts:
     def measurable(self) -> bool:
         return self.quiet_length_s >= QUIET_MIN_S
 
+    def quiet_slice(self, t_s) -> slice:
+        """The samples of the trace (board time ``t_s``, s, the trace these foot-lifts were found
+        in) that lie in the quiet stretch, both ends included; the whole trace when there is none."""
+        if self.quiet_s is None:
+            return slice(0, len(t_s))
+        t0 = float(t_s[0])
+        i, j = np.searchsorted(t_s, [t0 + self.quiet_s[0], t0 + self.quiet_s[1] + 1e-9])
+        return slice(int(i), int(j))
+
     def as_dict(self) -> dict:
         """What a trial stores (processing["footlifts"]): counts, times, the quiet stretch."""
         return {"count": self.count, "events_s": [[round(a, 2), round(b, 2)] for a, b in self.events_s],

@@ -26,7 +26,7 @@ from rig.engine import footlift
 from rig.engine import stance as stance_marks
 from rig.engine.sway.single_leg import detect_touchdowns
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -58,14 +58,16 @@ def touchdowns(t_s, fz_n, x_mm, y_mm, body_weight_n):
     return t[0] + res.onsets_s
 
 
+def support_box(feet: dict, margin_mm: float) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1), mm: the rectangle around the foot marks ``feet``, widened by ``margin_mm``."""
+    fs = list(feet.values())
+    return (min(f.bounds_mm[0] for f in fs) - margin_mm, max(f.bounds_mm[1] for f in fs) + margin_mm,
+            min(f.bounds_mm[2] for f in fs) - margin_mm, max(f.bounds_mm[3] for f in fs) + margin_mm)
+
+
 def outside_fraction(x_mm, y_mm, stance: str, margin_mm: float, feet=None) -> float:
     """Share of samples with the COP outside the stance's base of support (+ margin)."""
-    feet = feet or stance_marks.feet(stance)
-    fs = list(feet.values())
-    x0 = min(f.bounds_mm[0] for f in fs) - margin_mm
-    x1 = max(f.bounds_mm[1] for f in fs) + margin_mm
-    y0 = min(f.bounds_mm[2] for f in fs) - margin_mm
-    y1 = max(f.bounds_mm[3] for f in fs) + margin_mm
+    x0, x1, y0, y1 = support_box(feet or stance_marks.feet(stance), margin_mm)
     ok = np.isfinite(x_mm) & np.isfinite(y_mm)
     if not ok.any():
         return 1.0
@@ -122,7 +124,7 @@ def check_trial(t_s, fz_n, cop_x_mm, cop_y_mm, *, condition, rules, body_weight_
                            f"{fl.quiet_length_s:.1f} s, at least {footlift.QUIET_MIN_S:g} s needed "
                            f"({fl.describe()})")
         else:
-            keep = (t - t[0] >= fl.quiet_s[0]) & (t - t[0] <= fl.quiet_s[1])
+            keep = fl.quiet_slice(t)
             t, fz, x, y = t[keep], fz[keep], x[keep], y[keep]
     if bw:
         r = stepped_off(t, fz, bw, rules.stepped_off_fraction, rules.stepped_off_s)
@@ -177,12 +179,7 @@ def bess_error_candidates(t_s, fz_n, cop_x_mm, cop_y_mm, *, condition, body_weig
     if off:
         out.append({"t_s": round(float(t[np.argmax(fz < 0.5 * body_weight_n)]), 2), "kind": "stepped off",
                     "detail": off})
-    feet = feet or stance_marks.feet(condition.stance)
-    fs = list(feet.values())
-    x0 = min(f.bounds_mm[0] for f in fs) - margin_mm
-    x1 = max(f.bounds_mm[1] for f in fs) + margin_mm
-    y0 = min(f.bounds_mm[2] for f in fs) - margin_mm
-    y1 = max(f.bounds_mm[3] for f in fs) + margin_mm
+    x0, x1, y0, y1 = support_box(feet or stance_marks.feet(condition.stance), margin_mm)
     outside = np.isfinite(x) & ((x < x0) | (x > x1) | (y < y0) | (y > y1))
     rate = _fs(t)
     for a, b in _runs(outside):

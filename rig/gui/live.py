@@ -17,7 +17,8 @@ import os
 
 import numpy as np
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
+
 TAIL_S = 2.0
 MAX_POINTS = 1500
 BOARD_HALF_MM = 200.0
@@ -35,13 +36,8 @@ BAR_RGB = (60, 160, 90)
 TARGET_RGB = (250, 190, 20)      # the limits-of-stability target to lean towards
 
 
-def qt_available() -> bool:
-    """PySide6 and pyqtgraph importable, and a display (or the offscreen platform) to draw on."""
-    try:
-        import PySide6.QtWidgets  # noqa: F401  (import PySide6 first: pins pyqtgraph's binding)
-        import pyqtgraph  # noqa: F401
-    except ImportError:
-        return False
+def display_available() -> bool:
+    """A display to draw on: the offscreen platform, a Linux X or Wayland display, or another OS."""
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         return True
     import sys
@@ -49,6 +45,16 @@ def qt_available() -> bool:
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
+
+
+def qt_available() -> bool:
+    """PySide6 and pyqtgraph importable, and a display (or the offscreen platform) to draw on."""
+    try:
+        import PySide6.QtWidgets  # noqa: F401  (import PySide6 first: pins pyqtgraph's binding)
+        import pyqtgraph  # noqa: F401
+    except ImportError:
+        return False
+    return display_available()
 
 
 def _ellipse_xy(x: np.ndarray, y: np.ndarray, n: int = 100):

@@ -16,6 +16,7 @@ import numpy as np
 from rig.errors import RigError
 from rig.io import data as D
 from rig.store.files import atomic_write_bytes
+from rig.utc import utc_now_iso
 
 FORMATS = {"t_s": "%.6f", "seq": "%d", "status": "%d", "in_window": "%d", "trial": "%d"}
 DEFAULT_FORMAT = "%.4f"
@@ -38,7 +39,7 @@ def session_header(session: dict, trials: list[dict], frames: list, anonymize: b
     p, b, c = s.get("protocol", {}), s.get("board", {}), s.get("calibration", {})
     lines = [
         "balance rig export: one row per sample (csv v1)",
-        f"software: {s.get('software', '')}; exported {D._utc_now()}",
+        f"software: {s.get('software', '')}; exported {utc_now_iso()}",
         f"athlete: {s['athlete']}",
     ]
     if not anonymize and s.get("athlete_details"):
@@ -116,7 +117,7 @@ def athlete_measures_csv(store, target: D.Target, anonymize: bool) -> str:
     fixed = ["session", "started_utc", "protocol", "trial", "practice", "condition", "side", "status", "baseline"]
     buf = io.StringIO()
     buf.write(f"# balance rig export: one row per trial with its measures (csv v1)\n")
-    buf.write(f"# athlete: {target.athlete}\n# exported: {D._utc_now()}\n")
+    buf.write(f"# athlete: {target.athlete}\n# exported: {utc_now_iso()}\n")
     buf.write("# measure columns carry their unit in the name; empty = not computed or undefined\n")
     buf.write(",".join(fixed + names) + "\n")
     for r in rows:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,7 @@ from rig.calibration.apply import forces_and_cop
 from rig.calibration.record import from_record
 from rig.jsonable import jsonable as _jsonable
 from rig.store.conditions import normalise
+from rig.utc import utc_now_iso
 
 CELLS = ("fl", "fr", "bl", "br")
 COP_THRESHOLD_N = 20.0
@@ -120,7 +120,7 @@ def session_record(store, sid: str, anonymize: bool) -> dict:
     s["calibration"] = cal
     cmp = store.compare_with_baseline(sid)
     s["baseline_comparison"] = cmp
-    s["exported"] = {"utc": _utc_now(), "software": f"rig {__version__}", "anonymized": bool(anonymize)}
+    s["exported"] = {"utc": utc_now_iso(), "software": f"rig {__version__}", "anonymized": bool(anonymize)}
     return jsonable(s)
 
 
@@ -172,7 +172,3 @@ def condition_text(condition: dict) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40] or "trial"
-
-
-def _utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

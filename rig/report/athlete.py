@@ -11,11 +11,10 @@ import numpy as np
 
 from rig.report import labels
 from rig.report.content import Table, _fmt, _when
+from rig.session.protocols import OVER_TIME_MEASURES
 
-PROGRESS_MEASURES = ("sd_ml_mm", "mean_velocity_mm_s", "ellipse95_area_mm2", "ttb_mean_min_ml_s")
 
-
-def progress_series(store, athlete: str, measures=PROGRESS_MEASURES) -> list[dict]:
+def progress_series(store, athlete: str, measures=OVER_TIME_MEASURES) -> list[dict]:
     """The data of the progress plots (see rig.report.figures.progress_figure)."""
     rows = store.sessions(athlete)
     base_id = store.baseline(athlete)
@@ -51,7 +50,7 @@ def progress_series(store, athlete: str, measures=PROGRESS_MEASURES) -> list[dic
     return list(series.values())
 
 
-def progress_png(store, athlete: str, out, measures=PROGRESS_MEASURES):
+def progress_png(store, athlete: str, out, measures=OVER_TIME_MEASURES):
     """``rig history --plot``: the progress figure as a PNG."""
     from rig.errors import RigError
     from rig.report.figures import progress_figure

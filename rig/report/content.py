@@ -15,7 +15,7 @@ from rig.io.data import anonymise_session, condition_text, effective_rate_hz
 from rig.calibration.record import from_record
 from rig.report import labels
 from rig.report.figures import trial_cop
-from rig.store.conditions import KEY_MEASURES
+from rig.session.protocols import KEY_MEASURES
 from rig.store.core import measure_label, measure_unit
 
 LIMITATIONS = [

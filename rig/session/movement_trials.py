@@ -211,12 +211,8 @@ def analyse(r, cond, w, cues) -> tuple[dict, list[str], dict]:
         m, reps = squat_measures(w.t_s, w.fz_n, w.x_mm, w.y_mm, bw, xl, xr,
                                  _setting(p, "depth_window_s", 0.3))
         want = _setting(p, "min_reps", _setting(p, "repetitions", 5))
-        if m["squat_reps"] < want:
-            reasons.append(f"{int(m['squat_reps'])} squat(s) found in the force, {want} wanted")
-        for rep in reps:
-            for k in ("start_s", "depth_s", "end_s"):
-                rep[k] = round(rep[k] - t0, 3)
-        return m, reasons, {"repetitions": reps}
+        return (m, _too_few(m["squat_reps"], want, "squat"),
+                {"repetitions": _from_start(reps, ("start_s", "depth_s", "end_s"), t0)})
     if cond.kind == "lunge":
         foot = stance_marks.feet(cond.stance, r.foot_length_mm, r.foot_width_mm)[cond.side]
         frac = _setting(p, "heel_lift_fraction", 0.65)
@@ -234,12 +230,8 @@ def analyse(r, cond, w, cues) -> tuple[dict, list[str], dict]:
     if cond.kind == "sit_to_stand":
         n = _setting(p, "repetitions", 5)
         m, rs = sit_to_stand_measures(w.t_s, w.fz_n, w.x_mm, bw, xl, xr, n)
-        if m["sts_rises"] < n:
-            reasons.append(f"{int(m['sts_rises'])} rise(s) found in the force, {n} wanted")
-        for x in rs:
-            for k in ("onset_s", "peak_s", "stand_s"):
-                x[k] = round(x[k] - t0, 3)
-        return m, reasons, {"rises": rs}
+        return (m, _too_few(m["sts_rises"], n, "rise"),
+                {"rises": _from_start(rs, ("onset_s", "peak_s", "stand_s"), t0)})
     if cond.kind == "lean":
         limits, targets, height = los_geometry(r)
         m = los_measures_of(w, cues, p, limits)
@@ -251,6 +243,20 @@ def analyse(r, cond, w, cues) -> tuple[dict, list[str], dict]:
         return m, reasons, {"cues": [[d, round(c - t0, 4)] for d, c in cues],
                             "limits_mm": limits, "targets_mm": targets, "height_mm": height}
     raise RigError(f"unknown movement kind {cond.kind!r}")
+
+
+def _too_few(found: float, want: int, what: str) -> list[str]:
+    """The reason a trial with fewer repetitions (``what``s) than wanted is invalid, if it is."""
+    return [f"{int(found)} {what}(s) found in the force, {want} wanted"] if found < want else []
+
+
+def _from_start(events: list[dict], keys, t0_s: float) -> list[dict]:
+    """``events`` with the times under ``keys`` made relative to the window's start ``t0_s``
+    (seconds, rounded to the millisecond for the processing record); changed in place."""
+    for e in events:
+        for k in keys:
+            e[k] = round(e[k] - t0_s, 3)
+    return events
 
 
 def los_measures_of(w, cues, p, limits):

@@ -27,6 +27,20 @@ CHAIN_KEYS = {"repetitions": (int, 1), "depth_window_s": (float, 0.05), "heel_li
               "target_radius_mm": (float, 1.0), "cue_delay_s": (float, 0.5), "min_reps": (int, 0)}
 MOVED_TO_PUBLISHED = ("cait_cutoff", "cait_reference", "cait_bands", "history_reference",
                       "lunge_asymmetry_cm", "lunge_reference")
+#: The measures shown, in this order, where a protocol names none (its ``measures`` list): the
+#: results printed after ``rig run``, the report, the baseline comparison (store, exports). The
+#: CAI set first (science.md §0 and §2.1-2.3: eyes-closed COP ML SD and time-to-boundary, ML %
+#: of foot width; McKeon & Hertel 2008, Knapp 2011), then the general sway set, then the
+#: foot-lift and landing measures (shown only where a trial has them).
+KEY_MEASURES = (
+    "sd_ml_mm", "mean_velocity_mm_s", "ellipse95_area_mm2", "ttb_mean_min_ml_s",
+    "sd_ap_mm", "ttb_mean_min_ap_s", "ttb_min_ml_s", "ml_percent_foot_width_used",
+    "touchdowns", "time_in_balance_s", "path_length_mm", "rms_distance_mm", "mean_frequency_hz",
+    "time_to_stabilization_vertical_s", "vertical_stability_index",
+)
+#: ``rig history`` and the progress plot: the first key measures (one column or panel per leg
+#: each, so few).
+OVER_TIME_MEASURES = KEY_MEASURES[:4]
 TRIAL_KEYS = ("trial_duration_s", "trials", "practice_trials", "rest_s", "countdown_s", "lead_in_s")
 # Physical ranges of every number a protocol file may hold (key: (type, lowest, highest)), stated
 # in protocols/SCHEMA.md. They bound a session's length (a clinic sitting, not a night) and keep

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-G_M_S2 = 9.80665     # standard gravity (m/s^2): body weight (N) <-> body mass (kg)
+from rig.units import G_M_S2  # noqa: F401  (re-exported: body weight <-> body mass)
 
 
 @dataclass

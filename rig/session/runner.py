@@ -18,7 +18,6 @@ lost mid-trial or Ctrl-C keeps the trial as incomplete and the session as it is.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from rig.frames import FrameBatch
 from rig.calibration.align import StreamAligner
 from rig.calibration.apply import forces_and_cop
 from rig.errors import AnalysisError, DisconnectError, RigError
-from rig.engine.preprocess import PreprocessOptions, preprocess
+from rig.engine.preprocess import PreprocessOptions
 
 POLL_S = 1 / 30            # display rate: the loop wakes this often (wall time)
 SETTLE_S = 1.0             # stance held this long (board time) before the countdown
@@ -541,7 +540,7 @@ class Runner:
         return collected, window, land_t
 
     def _finish_trial(self, cond, index, practice, s: Samples, window) -> TrialResult:
-        from rig.engine import footlift
+        from rig.engine.trial import measured_stretch, trial_measures
         from rig.engine.validity import check_trial, counts_footlifts
 
         rec, self._rec = self._rec, None
@@ -560,20 +559,18 @@ class Runner:
         processing: dict = {"tare_offset_counts": self.feed.cal.offset_counts.tolist(),
                             "lead_in_s": cond.lead_in_s, "window_s": list(window)}
         # single-leg: foot-lifts counted over the whole trial, COP measures on the quiet stretch
-        whole, lifts = on_board, None
+        whole, lifts, counted_lifts = on_board, None, None
         if len(on_board) > 2 and counts_footlifts(cond, self.p.validity, self.body_weight_n):
-            t0 = float(on_board.t_s[0])
-            lifts = footlift.find(on_board.t_s, on_board.fz_n, on_board.x_mm, on_board.y_mm, self.body_weight_n)
-            processing["footlifts"] = lifts.as_dict()
-            if lifts.count:
-                where = (f"; COP measures on the quiet stretch {lifts.quiet_s[0]:.1f}-{lifts.quiet_s[1]:.1f} s"
-                         if lifts.measurable else "")
-                self.ui.message(f"{cond.label}: {lifts.describe()}{where}", "info")
-            if lifts.measurable:
-                on_board = on_board.between(t0 + lifts.quiet_s[0], t0 + lifts.quiet_s[1] + 1e-9)
-                processing["measured_on"] = (f"quiet stretch {lifts.quiet_s[0]:.2f}-{lifts.quiet_s[1]:.2f} s "
-                                             "of the trial (foot-lifts and their recovery left out)")
-                lifts = dataclasses.replace(lifts, quiet_s=(0.0, float(on_board.t_s[-1] - on_board.t_s[0])))
+            stretch = measured_stretch(on_board.t_s, on_board.fz_n, on_board.x_mm, on_board.y_mm,
+                                       self.body_weight_n)
+            counted_lifts, lifts = stretch.footlifts, stretch.validity_footlifts
+            processing.update(stretch.processing)
+            if counted_lifts.count:
+                q = counted_lifts.quiet_s
+                where = (f"; COP measures on the quiet stretch {q[0]:.1f}-{q[1]:.1f} s"
+                         if counted_lifts.measurable else "")
+                self.ui.message(f"{cond.label}: {counted_lifts.describe()}{where}", "info")
+            on_board = Samples(*(a[stretch.slice] for a in on_board.fields()))
         reasons = check_trial(on_board.t_s - on_board.t_s[0], on_board.fz_n, on_board.x_mm, on_board.y_mm,
                               condition=cond, rules=self.p.validity, body_weight_n=self.body_weight_n,
                               feet=feet, lost_fraction=lost_fraction, resets=resets, reset_gap_s=reset_gap_s,
@@ -581,21 +578,17 @@ class Runner:
             ["no data in the trial window"]
         measures: dict[str, float] = {}
         try:
-            from rig.engine.sway import compute_measures
             from rig.engine.sway.landing import landing_measures
 
-            opts = PreprocessOptions(lowpass_hz=self.p.lowpass_hz)
-            trace = preprocess(on_board.t_s, on_board.x_mm, on_board.y_mm, on_board.fz_n, opts)
-            processing.update(trace.processing)
             support = stance_marks.base_of_support(cond.stance, self.foot_length_mm, self.foot_width_mm)
-            measures = compute_measures(trace, foot=support, entropy=False,
-                                        body_weight_n=None if landing else self.body_weight_n)
+            measures, prep = trial_measures(on_board.t_s, on_board.x_mm, on_board.y_mm, on_board.fz_n,
+                                            PreprocessOptions(lowpass_hz=self.p.lowpass_hz), foot=support,
+                                            body_weight_n=None if landing else self.body_weight_n,
+                                            footlifts=counted_lifts, entropy=False)
+            processing.update(prep)
             if landing:
                 fs = (len(w) - 1) / (w.t_s[-1] - w.t_s[0])
                 measures.update(landing_measures(w.fz_n, fs, self.body_weight_n))
-            if "footlifts" in processing:     # counted over the whole trial, not the quiet stretch
-                measures["touchdowns"] = float(processing["footlifts"]["count"])
-                measures["time_in_balance_s"] = float(processing["footlifts"]["time_in_balance_s"])
         except AnalysisError as e:
             reasons = reasons + [f"cannot analyse: {e}"]
         if getattr(self.p.validity, "error_candidates", False) and self.body_weight_n and len(whole) > 10:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 
 
 class HeadlessUI:

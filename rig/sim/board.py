@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rig.board import wire
+from rig.units import NOMINAL_GAIN_COUNTS_PER_N  # noqa: F401  (the nominal build, re-exported)
 
 # Nominal build (documented in calibration/nominal.toml and docs/CONTRACTS.md): cells at the
 # corners of a 400 x 400 mm top, 20 mm in from the edges. Order FL, FR, BL, BR.
 NOMINAL_CELL_POSITIONS_MM = np.array(
     [[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]]
 )
-# 100 kg full-bridge cells at 1 mV/V, 4.3 V excitation, HX711 gain 128 (+-20 mV full scale):
-# 4.3 mV / 980.665 N * 8388608 / 20 mV = 1839 counts per newton.
-NOMINAL_GAIN_COUNTS_PER_N = 1839.0
 NOISE_COUNTS_RMS = 150.0  # ~0.08 N per cell at 80 SPS: HX711 plus wiring, typical of DIY builds
 # HX711 input noise per conversion at gain 128 (datasheet, "Input noise": 50 nV rms at 10 SPS,
 # 90 nV rms at 80 SPS) in counts of the +-20 mV full scale: 2^23 / 20 mV = 419 counts per uV.
@@ -399,5 +397,5 @@ def sample_frames(model: SimBoardModel, frames: Frames, forces_at) -> tuple[np.n
         old = raw[rows, cols].astype(np.int64) & 0xFFFFFF
         new = raw_new[np.arange(len(rows)), cols].astype(np.int64) & 0xFFFFFF
         word = (old & ~low & 0xFFFFFF) | (new & low)
-        raw[rows, cols] = np.where(word & 0x800000, word - 0x1000000, word).astype(np.int32)
+        raw[rows, cols] = wire.signed24(word).astype(np.int32)
     return raw, status, t

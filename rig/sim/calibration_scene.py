@@ -67,13 +67,25 @@ def _smoothstep(z):
     return z * z * (3 - 2 * z)
 
 
-class CalibrationScene:
+class SceneClock:
+    """A scene's own time: seconds since the first board time it was asked about (its clock
+    starts there, so a scene starts with the board's first sample whatever the board's clock)."""
+
+    t0_s: float | None = None
+
+    def scene_time(self, t_s) -> np.ndarray:
+        t_s = np.asarray(t_s, float)
+        if self.t0_s is None and len(t_s):
+            self.t0_s = float(t_s[0])
+        return t_s - (self.t0_s or 0.0)
+
+
+class CalibrationScene(SceneClock):
     """Forces of the placements over board time."""
 
     def __init__(self, steps: list[S.Step], rng: np.random.Generator, positions_mm):
         self.positions_mm = np.asarray(positions_mm, float)
         self.steps = steps
-        self.t0_s: float | None = None
         self.placements: list[_Placement] = []
         t = LEAD_S + rng.uniform(0, 0.5)
         for st in steps:
@@ -88,10 +100,7 @@ class CalibrationScene:
         self.end_s = t
 
     def forces_n(self, t_s) -> np.ndarray:
-        t_s = np.asarray(t_s, float)
-        if self.t0_s is None and len(t_s):
-            self.t0_s = float(t_s[0])
-        t = t_s - (self.t0_s or 0.0)
+        t = self.scene_time(t_s)
         out = np.zeros((len(t), 4))
         for p in self.placements:
             sel = (t >= p.t_on_s) & (t < p.t_off_s + LIFT_S + 0.3)

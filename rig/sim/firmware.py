@@ -28,13 +28,13 @@ from typing import Callable, Iterable, Sequence
 
 from rig.errors import PortError, RigError
 from rig.paths import source_root
+from rig.units import INT24_MAX, INT24_MIN
 
 FIRMWARE_DIR = source_root() / "firmware"
 BUILD_DIR = FIRMWARE_DIR / "build"
 HARNESS = BUILD_DIR / "bbsim"
 DEFAULT_ELF = BUILD_DIR / "balance-rig.elf"
 START_TIMEOUT_S = 15.0
-INT24_MIN, INT24_MAX = -(1 << 23), (1 << 23) - 1
 
 
 def build_firmware(targets: Sequence[str] = ("fw", "sim")) -> None:

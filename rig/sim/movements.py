@@ -33,7 +33,7 @@ import numpy as np
 
 from rig.engine import stance as stance_marks
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 KINDS = ("squat", "lunge_left", "lunge_right", "los", "sts")
 LOS_ORDER = ("F", "FR", "R", "BR", "B", "BL", "L", "FL")
 LUNGE_STAND_S = 3.0          # both feet on the board (weighing), then the rear foot steps off

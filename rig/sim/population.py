@@ -5,7 +5,7 @@ single-leg trials on each limb, eyes open and closed (Hertel et al. 2006; McKeon
 3 x 10 s per limb and condition). The COP comes straight from the scene's forces (plus board
 noise of the simulated HX711s), not through the serial link or the runner, so a population of
 dozens takes seconds and is exactly reproducible. The measures are those of
-``rig.engine.sway.compute_measures`` at the processing settings a published figure was
+``rig.engine.trial.trial_measures`` (as the runner's) at the processing settings a published figure was
 obtained with (``rig.published.sway_reference``), so simulated and published numbers are
 compared like for like.
 
@@ -22,10 +22,11 @@ import numpy as np
 
 from rig.engine import stance as stance_marks
 from rig.engine.cop import cop_from_forces
-from rig.engine.preprocess import PreprocessOptions, preprocess
-from rig.engine.sway import compute_measures
+from rig.engine.preprocess import PreprocessOptions
+from rig.engine.trial import trial_measures
 from rig.sim.board import NOISE_COUNTS_RMS, NOMINAL_CELL_POSITIONS_MM, NOMINAL_GAIN_COUNTS_PER_N
 from rig.sim.scene import build_scene
+from rig.units import G_M_S2
 
 TRIAL_S = 10.0
 BLOCK_S = 15.5           # one trial block: step on, lift the foot (1.55 s), settle, 10 s trial, spare
@@ -93,7 +94,7 @@ def simulate_athlete(seed: int, profile: str = "healthy", injured: str | None = 
     pos = NOMINAL_CELL_POSITIONS_MM
     scene = build_scene(opts, np.random.default_rng([seed, SCENE_SEED_TAG]), pos)
     scene.forces_n(np.zeros(1))                       # the scene's clock starts at 0
-    bw = scene.person.mass_kg * 9.80665
+    bw = scene.person.mass_kg * G_M_S2
     segments = scene.sources[0].segments
     noise_rng = np.random.default_rng([seed, 0x5EED, 7])
     noise_n = NOISE_COUNTS_RMS / NOMINAL_GAIN_COUNTS_PER_N
@@ -122,10 +123,9 @@ def simulate_athlete(seed: int, profile: str = "healthy", injured: str | None = 
             if j > 0 and not (clean and n_valid < TRIALS):
                 break
             sl = slice(None, None, step)
-            trace = preprocess(t[sl], x[sl], y[sl], fz[sl],
-                               PreprocessOptions(fs_hz=p.fs_hz, lowpass_hz=p.lowpass_hz))
-            m = compute_measures(trace, foot=foot, body_weight_n=bw, spectral_measures=False,
-                                 research=False)
+            m, _ = trial_measures(t[sl], x[sl], y[sl], fz[sl],
+                                  PreprocessOptions(fs_hz=p.fs_hz, lowpass_hz=p.lowpass_hz),
+                                  foot=foot, body_weight_n=bw, spectral_measures=False, research=False)
             if j == 0 and n_counted < TRIALS:
                 counted[key].append(m["touchdowns"])
             if clean and n_valid < TRIALS:

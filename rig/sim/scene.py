@@ -53,9 +53,9 @@ from scipy import signal
 from rig.engine import stance as stance_marks
 from rig.sim.board import _float_opt
 from rig.sim import movements
-from rig.sim.calibration_scene import distribute
+from rig.sim.calibration_scene import SceneClock, distribute
+from rig.units import G_M_S2
 
-G_M_S2 = 9.80665
 GRID_HZ = 2000.0
 WINDOW_S = 8.0
 COM_HEIGHT_M = 0.95
@@ -518,24 +518,20 @@ class ReplaySource:
 
 
 # ----------------------------------------------------------------------------- the scene
-class Scene:
+class Scene(SceneClock):
     """Everything on the board; ``forces_n(t_s)`` -> (n, 4) cell forces (N)."""
 
     def __init__(self, positions_mm, loads, sources):
         self.positions_mm = np.asarray(positions_mm, float)
         self.loads = loads
         self.sources = sources
-        self.t0_s: float | None = None
         self.static_n = np.zeros(4)
         for kg, x, y in loads:
             self.static_n += distribute(np.array([kg * G_M_S2]), np.array([x]), np.array([y]),
                                         self.positions_mm)[0]
 
     def forces_n(self, t_s) -> np.ndarray:
-        t_s = np.asarray(t_s, float)
-        if self.t0_s is None and len(t_s):
-            self.t0_s = float(t_s[0])
-        t = t_s - (self.t0_s or 0.0)
+        t = self.scene_time(t_s)
         out = np.tile(self.static_n, (len(t), 1))
         for src in self.sources:
             fz, x, y = src.force_cop(t)

@@ -9,12 +9,6 @@ from __future__ import annotations
 import math
 
 SIDES = ("left", "right")
-KEY_MEASURES = (
-    # The CAI set first (science.md §7.2), then the general sway set.
-    "sd_ml_mm", "sd_ap_mm", "mean_velocity_mm_s", "ellipse95_area_mm2",
-    "ttb_mean_min_ml_s", "ttb_mean_min_ap_s", "ml_percent_foot_width_used", "touchdowns",
-    "path_length_mm", "rms_distance_mm",
-)
 
 
 def normalise(condition: dict | None) -> dict:

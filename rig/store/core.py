@@ -40,22 +40,20 @@ from rig import __version__
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.jsonable import jsonable
-from rig.store.journal import (FRAME_DTYPE, RESERVE_BYTES, RESERVE_SUFFIX, SUFFIX, fsync_dir,
-                               lock_for_recovery, read_journal)
-from rig.store.files import StorageError, describe
+from rig.store.journal import (FRAME_DTYPE, RESERVE_BYTES, RESERVE_SUFFIX, SUFFIX, lock_for_recovery,
+                               read_journal)
+from rig.store.files import (CAN_LOCK, StorageError, describe, fsync_dir, lock_held, remove_quietly,
+                             try_lock)
 from rig.paths import PRIVATE_FILE_MODE, make_private_dir, open_private
 from rig.engine.mdc import Mdc, compare, default_mdc
 from rig.paths import data_dir as resolve_data_dir
 from rig.store import conditions as cond
+from rig.session.protocols import KEY_MEASURES
 from rig.calibration.record import calibration_record
 from rig.engine.aggregate import RULE_TEXT, counted, trial_means
 from rig.store.recorder import TrialRecorder
 from rig.store.schema import migrate
 
-try:
-    import fcntl as _fcntl
-except ImportError:  # pragma: no cover - Windows: sessions are closed by `rig recover` only
-    _fcntl = None
 from rig.store.traces import read_trace, write_trace
 
 DB_NAME = "rig.sqlite3"
@@ -262,8 +260,9 @@ class Store:
             fd = open_private(self._lease_path(sid), os.O_WRONLY | os.O_CREAT)
         except OSError as e:
             raise StorageError(f"data dir {self.root}: cannot start a session: {describe(e)}") from None
-        if _fcntl is not None:
-            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        if not try_lock(fd):  # a fresh session id: no other process can hold it
+            os.close(fd)
+            raise StorageError(f"data dir {self.root}: session {sid} is already held by another process")
         os.write(fd, f"{os.getpid()}\n".encode())
         self._leases[sid] = fd
 
@@ -271,10 +270,7 @@ class Store:
         fd = self._leases.pop(sid, None)
         if fd is None:
             return
-        try:
-            self._lease_path(sid).unlink()
-        except OSError:
-            pass
+        remove_quietly(self._lease_path(sid))
         os.close(fd)
 
     def _lease_alive(self, sid: str) -> bool:
@@ -283,7 +279,7 @@ class Store:
         p = self._lease_path(sid)
         if not p.exists():
             return False
-        if _fcntl is None:  # pragma: no cover - Windows: an open file cannot be deleted
+        if not CAN_LOCK:  # pragma: no cover - Windows: an open file cannot be deleted
             try:
                 p.unlink()
                 return False
@@ -291,17 +287,7 @@ class Store:
                 return True
             except OSError:
                 return False
-        try:
-            fd = os.open(p, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
-            return False
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
+        return lock_held(p)
 
     def set_session_result(self, sid: str, summary: dict, flags: list[dict]) -> None:
         """Store the runner's result summary and screening flags; the session is complete
@@ -531,7 +517,7 @@ class Store:
         return [Mdc(r["measure"], r["value"], r["kind"], r["unit"], r["source"], r["origin"])
                 for r in self._q("SELECT * FROM mdc ORDER BY measure")]
 
-    def compare_with_baseline(self, sid: str, measures=cond.KEY_MEASURES) -> dict | None:
+    def compare_with_baseline(self, sid: str, measures=KEY_MEASURES) -> dict | None:
         """Per condition, side and measure: baseline vs this session against the MDC.
 
         None when the athlete has no baseline, or this session is the baseline."""
@@ -600,10 +586,7 @@ class Store:
     def _drop_reserve(self, journal: Path) -> None:
         reserve = journal.with_name(journal.name + RESERVE_SUFFIX)
         if reserve.exists() and (not journal.exists() or lock_for_recovery_probe(journal)):
-            try:
-                reserve.unlink()
-            except OSError:
-                pass
+            remove_quietly(reserve)
 
     def _close_dead_sessions(self) -> list[dict]:
         out = []
@@ -623,10 +606,7 @@ class Store:
                 c.execute("UPDATE sessions SET status = ?, meta_json = ?, finished_utc ="
                           " COALESCE(finished_utc, ?) WHERE id = ? AND status = 'open'",
                           (status, _dumps(meta), utc_now(), sid))
-            try:
-                self._lease_path(sid).unlink()
-            except OSError:
-                pass
+            remove_quietly(self._lease_path(sid))
             out.append({"kind": "session", "session_id": sid, "status": status, "trials": n,
                         "trial_id": None, "frames": 0})
         return out

@@ -7,6 +7,10 @@ writer) the temporary file is removed and an ``OSError`` becomes one ``RigError`
 the file. ``atomic_write_bytes`` is the same for bytes in memory. Used by traces, exports and
 reports: a crash leaves either the old file or the whole new one, never a ``.tmp`` filling a disk
 (a ``kill -9`` between write and rename can leave one: ``.<name>.<pid>.tmp*``, harmless).
+
+``try_lock(fd)`` and ``lock_held(path)`` are the one way the store takes and probes the
+advisory lock that marks a file as owned by a live process (journals, session leases): the
+kernel drops the lock when its holder dies, so a held lock means a live owner.
 """
 from __future__ import annotations
 
@@ -17,6 +21,15 @@ from pathlib import Path
 
 from rig.errors import RigError
 from rig.paths import PRIVATE_FILE_MODE, make_private_dir, open_private
+
+try:  # POSIX advisory locks (flock)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: callers fall back on their own rule
+    fcntl = None
+
+#: False where there is no flock (Windows): ``try_lock`` then always succeeds and callers that
+#: must know whether another process owns a file use their own fallback.
+CAN_LOCK = fcntl is not None
 
 MAX_PATH_CHARS = 4000
 
@@ -69,12 +82,15 @@ def atomic_output(path, suffix: str = ".tmp", what: str = "cannot write"):
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        try:
+            fsync_dir(path.parent)
+        except OSError:
+            pass    # the file is whole and in place; only the rename's durability is unsure
     except OSError as e:
-        _remove(tmp)
+        remove_quietly(tmp)
         raise StorageError(f"{what} {shown(path)}: {describe(e)}") from None
     except BaseException:
-        _remove(tmp)
+        remove_quietly(tmp)
         raise
 
 
@@ -90,23 +106,48 @@ def atomic_write_bytes(path, data: bytes, what: str = "cannot write") -> None:
             os.close(fd)
 
 
-def _remove(p: Path) -> None:
+def try_lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking lock on the open file ``fd``: True when taken (always,
+    without flock), False when another open file already holds it. Closing ``fd`` releases it."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def lock_held(path) -> bool:
+    """True when another open file holds the lock on ``path`` (its owner lives); False when the
+    lock is free or the file cannot be opened (gone). Takes and drops a probe lock; needs flock
+    (``CAN_LOCK``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return not try_lock(fd)
+    finally:
+        os.close(fd)  # releases the probe lock too
+
+
+def remove_quietly(p) -> None:
+    """Remove a file if it can be (a temporary file, a lease, a reserve): a failure changes
+    nothing worth a message."""
     try:
         p.unlink()
     except OSError:
         pass
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path) -> None:
+    """fsync a directory so a create/rename/unlink in it is itself durable (POSIX only; raises
+    OSError)."""
     if os.name != "posix":
         return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)

@@ -50,7 +50,6 @@ import json
 import os
 import struct
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,11 +60,8 @@ import numpy as np
 from rig.frames import FrameBatch
 from rig.errors import FileFormatError, RigError
 from rig.paths import make_private_dir
-
-try:  # POSIX advisory locks; on Windows the writer's pid in the header is checked instead
-    import fcntl
-except ImportError:  # pragma: no cover - not on the build machine
-    fcntl = None
+from rig.store.files import CAN_LOCK, fsync_dir, lock_held, remove_quietly, try_lock
+from rig.utc import utc_now_iso
 
 FORMAT = "rig-journal"
 VERSION = 1
@@ -118,17 +114,6 @@ def encode_block(kind: int, payload: bytes, count: int = 0) -> bytes:
     return head + _CRC.pack(crc) + payload
 
 
-def fsync_dir(path: Path) -> None:
-    """fsync a directory so a create/rename/unlink in it is itself durable (POSIX only)."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _datasync(fd: int) -> None:
     (getattr(os, "fdatasync", None) or os.fsync)(fd)
 
@@ -165,8 +150,8 @@ class JournalWriter:
             make_private_dir(self.path.parent)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
                                | getattr(os, "O_BINARY", 0), FILE_MODE)
-            if fcntl is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not try_lock(self._fd):  # O_EXCL made the file: no other process can hold it
+                raise OSError(errno.EAGAIN, "the journal is locked by another process")
             _write_all(os.write, self._fd, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
             os.fsync(self._fd)
             _make_reserve(self.reserve_path, reserve_bytes)
@@ -186,7 +171,7 @@ class JournalWriter:
         self._write(encode_block(KIND_STATS, json.dumps(stats, sort_keys=True).encode("utf-8")))
 
     def append_note(self, text: str, **fields) -> None:
-        note = {"utc": _utc_now(), "text": text, **fields}
+        note = {"utc": utc_now_iso(), "text": text, **fields}
         self._write(encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
 
     def fail(self, e: OSError) -> None:
@@ -208,10 +193,7 @@ class JournalWriter:
             os.close(self._fd)
             self._fd = -1
         for p in (self.path, self.reserve_path):
-            try:
-                p.unlink()
-            except OSError:
-                pass
+            remove_quietly(p)
 
     def append_frames(self, batch: FrameBatch) -> bool:
         """Journal a batch; True once it is in the kernel (survives the process dying), False
@@ -245,7 +227,7 @@ class JournalWriter:
                 err = self.error = JournalError(self.path, e, self.frames_written,
                                                 self.first_t_s, self.last_t_s)
                 if kept:  # there is room for a note saying why the journal ends here
-                    note = {"utc": _utc_now(), "text": err.trial_reason().replace(
+                    note = {"utc": utc_now_iso(), "text": err.trial_reason().replace(
                         "kept in this trial", "kept in this journal"), "journal_failed": True}
                     _write_some(self._write_fn, self._fd,
                                 encode_block(KIND_NOTE, json.dumps(note, sort_keys=True).encode("utf-8")))
@@ -378,10 +360,7 @@ def _make_reserve(path: Path, size: int) -> None:
     except OSError:
         os.close(fd)
         fd = -1
-        try:
-            path.unlink()
-        except OSError:
-            pass
+        remove_quietly(path)
         raise
     finally:
         if fd >= 0:
@@ -467,10 +446,8 @@ def lock_for_recovery(path) -> int | None:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    if fcntl is not None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    if CAN_LOCK:
+        if not try_lock(fd):
             os.close(fd)
             return None
     elif is_locked(path):  # pragma: no cover - Windows
@@ -481,18 +458,8 @@ def lock_for_recovery(path) -> int | None:
 
 def is_locked(path) -> bool:
     """True when a live process still writes this journal (holds its lock)."""
-    if fcntl is not None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # releases our probe lock too
-        return False
+    if CAN_LOCK:
+        return lock_held(path)
     try:  # pragma: no cover - Windows: fall back on the writer's pid
         with open(path, "rb") as f:
             pid = int(json.loads(f.readline()).get("pid", -1))
@@ -502,7 +469,3 @@ def is_locked(path) -> bool:
         return True
     except (OSError, ValueError):
         return False
-
-
-def _utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

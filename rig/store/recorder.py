@@ -24,7 +24,6 @@ block does the same. If the process dies, the journal on disk is recovered later
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -33,6 +32,7 @@ import numpy as np
 from rig.frames import FrameBatch
 from rig.errors import RigError
 from rig.store.journal import JournalWriter
+from rig.utc import utc_now_iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from rig.store.core import Store
@@ -50,7 +50,7 @@ class TrialRecorder:
         self.condition = condition
         self.index = index
         self.practice = practice
-        self.started_utc = _utc_now()
+        self.started_utc = utc_now_iso()
         self.finished = False
         self.trial_id: str | None = None
         self._parts: list[FrameBatch] = []
@@ -222,8 +222,6 @@ def stop_message(error: BaseException, rec: "TrialRecorder | None", trial_id: st
     return None
 
 
-def _utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def window_of(frames: FrameBatch) -> tuple[float, float]:

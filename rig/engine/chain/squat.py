@@ -20,7 +20,7 @@ import numpy as np
 
 from rig.engine.chain.common import left_share, lowpass, rate_hz, share_error_pct
 
-G_M_S2 = 9.80665
+from rig.units import G_M_S2
 
 
 def squat_repetitions(t_s, fz_n, body_weight_n: float, peak_bw: float = 0.03,

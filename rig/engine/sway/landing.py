@@ -24,7 +24,7 @@ import numpy as np
 
 from rig.errors import AnalysisError
 from rig.engine.sway import _checks
-from rig.engine.sway.registry import register
+from rig.engine.sway.registry import register_all
 
 WIKSTROM = "Wikstrom et al. 2005, J Athl Train 40:305 (vertical component only)"
 ROSS = "Colby et al. 1999; Ross & Guskiewicz 2004: sequential average, +/-0.25 SD (vertical)"
@@ -77,9 +77,8 @@ def landing_measures(fz_n, fs_hz, body_weight_n: float, *,
             "initial_contact_s": ic / fs}
 
 
-register("vertical_stability_index", "1", "Vertical stability index (VSI)", WIKSTROM,
-         landing_measures, "landing")
-register("time_to_stabilization_vertical_s", "s", "Vertical time to stabilisation", ROSS,
-         landing_measures, "landing")
-register("initial_contact_s", "s", "Initial contact time (from trace start)", WIKSTROM,
-         landing_measures, "landing")
+register_all(landing_measures, "landing", [
+    ("vertical_stability_index", "1", "Vertical stability index (VSI)", WIKSTROM),
+    ("time_to_stabilization_vertical_s", "s", "Vertical time to stabilisation", ROSS),
+    ("initial_contact_s", "s", "Initial contact time (from trace start)", WIKSTROM),
+])

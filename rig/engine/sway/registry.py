@@ -28,3 +28,9 @@ def register(name: str, unit: str, label: str, reference: str, function: Callabl
     if name in MEASURES and MEASURES[name].function is not function:
         raise ValueError(f"measure {name!r} registered twice")
     MEASURES[name] = Measure(name, unit, label, reference, function, group)
+
+
+def register_all(function: Callable, group: str, rows) -> None:
+    """Register the measures one function returns: ``rows`` of (name, unit, label, reference)."""
+    for name, unit, label, reference in rows:
+        register(name, unit, label, reference, function, group)

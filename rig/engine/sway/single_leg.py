@@ -44,7 +44,7 @@ import numpy as np
 
 from rig.errors import AnalysisError
 from rig.engine.sway import _checks
-from rig.engine.sway.registry import register
+from rig.engine.sway.registry import register, register_all
 
 HERTEL = "Hertel, Olmsted-Kramer & Challis 2006, J Appl Biomech 22:67 (first-order variant)"
 KNAPP = "Knapp et al. 2011, J Athl Train 46:257 (% of range used, here of foot size)"
@@ -214,11 +214,11 @@ def detect_touchdowns(fz_n, x_mm, y_mm, fs_hz, body_weight_n: float,
     return Touchdowns(int(onsets.size), onsets, tib)
 
 
+_TTB_STATS = (("min", "absolute minimum"), ("mean_min", "mean of minima"), ("sd_min", "SD of minima"))
 for _ax, _AX in (("ml", "ML"), ("ap", "AP")):
-    register(f"ttb_min_{_ax}_s", "s", f"TTB absolute minimum {_AX}", HERTEL, time_to_boundary, "single_leg")
-    register(f"ttb_mean_min_{_ax}_s", "s", f"TTB mean of minima {_AX}", HERTEL, time_to_boundary, "single_leg")
-    register(f"ttb_sd_min_{_ax}_s", "s", f"TTB SD of minima {_AX}", HERTEL, time_to_boundary, "single_leg")
-    for _stat, _lab in (("min", "absolute minimum"), ("mean_min", "mean of minima"), ("sd_min", "SD of minima")):
+    register_all(time_to_boundary, "single_leg",
+                 [(f"ttb_{_stat}_{_ax}_s", "s", f"TTB {_lab} {_AX}", HERTEL) for _stat, _lab in _TTB_STATS])
+    for _stat, _lab in _TTB_STATS:
         register(f"ttb_{_stat}_{_ax}_at_cop_s", "s", f"TTB {_lab} {_AX}, foot at mean COP",
                  HERTEL + "; foot centred on the trial's mean COP", time_to_boundary_at_cop, "single_leg")
         register(f"ttb_{_stat}_{_ax}_50hz_s", "s", f"TTB {_lab} {_AX}, 50 Hz, foot at mean COP",
@@ -230,7 +230,7 @@ register("ml_percent_foot_width_used", "%", "ML range as % of foot width", KNAPP
          ml_percent_foot_width_used, "single_leg")
 register("ap_percent_foot_length_used", "%", "AP range as % of foot length", KNAPP,
          ap_percent_foot_length_used, "single_leg")
-register("touchdowns", "count", "Touch-downs / balance losses (experimental)", FOOTLIFT,
-         detect_touchdowns, "single_leg")
-register("time_in_balance_s", "s", "Time in balance (experimental)", FOOTLIFT, detect_touchdowns,
-         "single_leg")
+register_all(detect_touchdowns, "single_leg", [
+    ("touchdowns", "count", "Touch-downs / balance losses (experimental)", FOOTLIFT),
+    ("time_in_balance_s", "s", "Time in balance (experimental)", FOOTLIFT),
+])
