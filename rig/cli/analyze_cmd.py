@@ -81,16 +81,6 @@ def analyse_file(path: str, filter_name: str, foot=None, body_weight_n=None,
             "processing": trace.processing, "settings": SETTINGS, "measure_sets": list(sets)}
 
 
-def _json_value(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None                       # JSON has no NaN: undefined measures are null
-    if isinstance(v, dict):
-        return {k: _json_value(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_value(x) for x in v]
-    return v
-
-
 def _json_line(result: dict) -> str:
     m = dict(result["measures"])
     m["n_samples"] = int(m["n_samples"])
@@ -99,7 +89,9 @@ def _json_line(result: dict) -> str:
     obj = {"path": result["path"], "format": result["format"], "filter": result["filter"], **m,
            "processing": result["processing"], "settings": result["settings"],
            "measure_sets": result.get("measure_sets", list(SETS))}
-    return json.dumps(_json_value(obj), allow_nan=False)
+    from rig.jsonable import jsonable
+    # JSON has no NaN: undefined measures are null
+    return json.dumps(jsonable(obj, nan_as_none=True), allow_nan=False)
 
 
 def _describe_processing(p: dict) -> str:
