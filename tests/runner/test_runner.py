@@ -153,7 +153,7 @@ def test_snapshot_shows_the_trace_over_the_stance_foot(capsys, tmp_path, one_tri
 def test_bess_proposes_error_candidates_for_the_clinician(capsys, tmp_path):
     """A touch-down in the BESS single-leg condition is an error candidate, not an invalid trial."""
     code, out, err = rig(capsys, "run", "bess", "--short", "--port",
-                         "sim://?seed=4&mass_kg=70&clock=lockstep&step_s=0.1&events=touchdown@37:0.6", "--athlete", "B1", "--no-live",
+                         "sim://?seed=4&mass_kg=70&clock=lockstep&step_s=0.5&events=touchdown@37:0.6", "--athlete", "B1", "--no-live",
                          "--yes", "--mass-kg", "70", "--data-dir", str(tmp_path / "d"))
     assert code == 0, err
     with Store.open(tmp_path / "d") as s:
