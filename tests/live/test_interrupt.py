@@ -1,5 +1,5 @@
-"""Ctrl-C with the live view open, at 20 moments of a session: one line, exit 130, nothing lost,
-and ``rig run --resume`` finishes the session.
+"""Ctrl-C with the live view open, after each progress line of a session: one line, exit 130,
+nothing lost, and ``rig run --resume`` finishes the session.
 
 The moments are chosen by progress, not by the clock: the run's own output lines (phases and
 trial results, printed as they happen) are counted and SIGINT is sent a seeded random fraction
@@ -91,7 +91,7 @@ def _store_session(data_dir, sid):
         return st.session(sid)
 
 
-def test_sigint_with_the_live_view_open_at_20_moments(tmp_path):
+def test_sigint_with_the_live_view_open_after_each_progress_line(tmp_path):
     proto = tmp_path / "tiny.toml"
     proto.write_text(TINY)
     rng = np.random.default_rng(20261127)
