@@ -107,6 +107,10 @@ class BoardFeed:
         self.cal = calibration
         self.next_index = 0
         self.buffer = Samples.empty()
+        # board time from which the runner has samples still to judge (inf: none, e.g. rig live):
+        # the buffer keeps BUFFER_S before it too, so a poll that brings more than BUFFER_S (a
+        # busy host, a fast simulated board) never drops what the runner has not looked at
+        self.judged_s = math.inf
         self.recent: list[FrameBatch] = []     # the raw frames behind ``buffer``
         self.aligner = StreamAligner()          # cells on the frame instants (wire v2 ages)
 
@@ -123,7 +127,7 @@ class BoardFeed:
         s = self._samples(ready.t_s.copy(), counts)
         self.buffer = self.buffer.cat(s)
         if len(self.buffer) and self.buffer.t_s[-1] - self.buffer.t_s[0] > BUFFER_S * 1.5:
-            self.buffer = self.buffer.since(self.buffer.t_s[-1] - BUFFER_S)
+            self.buffer = self.buffer.since(min(float(self.buffer.t_s[-1]), self.judged_s) - BUFFER_S)
             first = self.buffer.t_s[0]
             self.recent = [b for b in self.recent if b.t_s[-1] >= first]
         return batch, s
@@ -222,6 +226,7 @@ class Runner:
         t0 = None
         checked = self._t_phase          # samples up to here belong to the previous phase
         while True:
+            self.feed.judged_s = -math.inf if checked is None else checked
             self._tick()
             buf = self.feed.buffer
             if not len(buf):
@@ -264,6 +269,7 @@ class Runner:
             t0 = self._t_phase if self._t_phase is not None else self.feed.now_s
         end = t0 + seconds
         last_whole = None
+        self.feed.judged_s = t0          # the span from t0 is judged again at every poll
         while True:
             self._tick()
             buf = self.feed.buffer
@@ -469,6 +475,7 @@ class Runner:
         self.ui.phase(f"{label}: recording")
         end = t0 + total
         while True:
+            self.feed.judged_s = end     # the recording keeps its own samples; the next phase starts at its end
             new = self._tick()
             collected = collected.cat(new.since(t0))
             elapsed = (collected.t_s[-1] - t0) if len(collected) else 0.0
@@ -514,6 +521,8 @@ class Runner:
         collected = self.feed.buffer.since(t_empty)
         t_wait0 = None
         while True:
+            # the next phase is judged from the trial's end on (before the landing: all of it)
+            self.feed.judged_s = t_empty if land_t is None else land_t + cond.trial_duration_s
             new = self._tick()
             collected = collected.cat(new)
             if len(new) and land_t is None:

@@ -24,7 +24,7 @@ def rig(capsys, *argv):
 
 
 def run(capsys, tmp_path, proto, opts, *extra, live=False, on_s=20):
-    return rig(capsys, "run", proto, "--port", f"sim://?seed=3&speed=15&on_s={on_s}{opts}", "--athlete", "C1",
+    return rig(capsys, "run", proto, "--port", f"sim://?seed=3&speed=60&on_s={on_s}{opts}", "--athlete", "C1",
                "--yes", "--short", "--data-dir", str(tmp_path / "data"), *(() if live else ("--no-live",)), *extra)
 
 

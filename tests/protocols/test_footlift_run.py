@@ -17,7 +17,7 @@ def rig(capsys, *argv):
 def test_two_touchdowns_are_kept_counted_and_shown_per_side(capsys, tmp_path):
     # the left trial's analysed window starts about 7.9 s of board time after streaming starts
     code, out, err = rig(capsys, "run", "foot-lift", "--short", "--port",
-                         "sim://?seed=4&mass_kg=70&speed=20&events=touchdown@10:0.5,touchdown@14:0.6",
+                         "sim://?seed=4&mass_kg=70&speed=100&events=touchdown@10:0.5,touchdown@14:0.6",
                          "--athlete", "F1", "--no-live", "--yes", "--max-repeats", "0", "--mass-kg", "70",
                          "--data-dir", str(tmp_path / "d"))
     assert code == 0, err
@@ -43,7 +43,7 @@ def test_two_touchdowns_are_kept_counted_and_shown_per_side(capsys, tmp_path):
 
 def test_cai_screen_tells_criteria_met_and_no_balance_impairment_separately(capsys, tmp_path):
     """The issue's done-when: CAIT 18 and the IAC history on the left, a healthy simulated athlete."""
-    code, out, err = rig(capsys, "run", "cai-screen", "--short", "--port", "sim://?seed=11&speed=25",
+    code, out, err = rig(capsys, "run", "cai-screen", "--short", "--port", "sim://?seed=11&speed=100",
                          "--athlete", "H11", "--no-live", "--yes", "--cait-left", "18", "--cait-right", "29",
                          "--sprain-history", "left", "--sprain-months-left", "2024-03",
                          "--giving-way-6mo-left", "3", "--giving-way-6mo-right", "0", "--recurrent-sprain", "none",

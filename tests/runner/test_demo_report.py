@@ -16,11 +16,11 @@ def rig(capsys, *args):
     return e.value.code, out.out, out.err
 
 
-def test_demo_pdf_page_one(capsys, tmp_path):
+def test_demo_pdf_page_one(capsys, tmp_path, demo_session):
     assert shutil.which("pdftoppm") and shutil.which("pdftotext")
-    data = str(tmp_path / "d")
-    code, out, err = rig(capsys, "demo", "--no-live", "--speed", "25", "--data-dir", data)
+    code, out, err, data = demo_session
     assert code == 0, err
+    data = str(data)
     pdf = tmp_path / "demo.pdf"
     code, out, err = rig(capsys, "report", "latest", "--out", str(pdf), "--data-dir", data)
     assert code == 0, err

@@ -112,16 +112,16 @@ def test_hop_protocol_refused_on_a_slow_board_and_measured_on_a_fast_one(capsys,
         assert t["measures"]["vertical_stability_index"] > 0
 
 
-def test_demo_flags_the_injured_left_ankle_and_the_report_shows_it(capsys, tmp_path):
-    code, out, err = rig(capsys, "demo", "--no-live", "--speed", "25", "--data-dir", str(tmp_path / "d"))
+def test_demo_flags_the_injured_left_ankle_and_the_report_shows_it(capsys, tmp_path, demo_session):
+    code, out, err, data = demo_session
     assert code == 0, err
     assert "POSSIBLE CHRONIC ANKLE INSTABILITY, LEFT" in out
     assert "Right ankle: no flag" in out and "demo" in out.lower() and "Session saved:" in out
-    with Store.open(tmp_path / "d") as s:
+    with Store.open(data) as s:
         ses = s.session("latest")
     assert ses["status"] == "complete" and ses["flags"][0]["name"] == "possible_cai"
     assert ses["flags"][0]["side"] == "left"
-    code, out, err = rig(capsys, "report", "latest", "--out", str(tmp_path / "r.html"), "--data-dir", str(tmp_path / "d"))
+    code, out, err = rig(capsys, "report", "latest", "--out", str(tmp_path / "r.html"), "--data-dir", str(data))
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
     assert "Possible chronic ankle instability, left" in html and "Wright" in html
@@ -153,7 +153,7 @@ def test_snapshot_shows_the_trace_over_the_stance_foot(capsys, tmp_path, one_tri
 def test_bess_proposes_error_candidates_for_the_clinician(capsys, tmp_path):
     """A touch-down in the BESS single-leg condition is an error candidate, not an invalid trial."""
     code, out, err = rig(capsys, "run", "bess", "--short", "--port",
-                         "sim://?seed=4&mass_kg=70&clock=lockstep&step_s=0.1&events=touchdown@37:0.6", "--athlete", "B1", "--no-live",
+                         "sim://?seed=4&mass_kg=70&clock=lockstep&step_s=0.5&events=touchdown@37:0.6", "--athlete", "B1", "--no-live",
                          "--yes", "--mass-kg", "70", "--data-dir", str(tmp_path / "d"))
     assert code == 0, err
     with Store.open(tmp_path / "d") as s:

@@ -56,7 +56,7 @@ def test_instrumented_screen_over_twenty_simulated_athletes(tmp_path, capsys):
         seed = 100 + i
         unstable = i % 2 == 1
         side = str(rng.choice(["left", "right"])) if unstable else None
-        url = f"sim://?seed={seed}&clock=lockstep&step_s=0.2" + (f"&profile=cai-demo&injured={side}" if unstable else "")
+        url = f"sim://?seed={seed}&clock=lockstep&step_s=2" + (f"&profile=cai-demo&injured={side}" if unstable else "")
         with contextlib.redirect_stdout(io.StringIO()):
             r = run_session(protocol, url, f"P{seed}", ClinicalEntries(), mass_kg=None, foot_length_mm=250,
                             foot_width_mm=95, live=False, snapshot=None, data_dir=tmp_path / "data",

@@ -26,7 +26,9 @@ STEPS = [
 @pytest.mark.parametrize("marker,nth,step", STEPS, ids=[s[2] for s in STEPS])
 def test_sigkill_at_each_step_leaves_no_session_open_after_recover(tmp_path, marker, nth, step):
     data = tmp_path / "data"
-    proc = start_rig("run", protocol(tmp_path), "--port", "sim://?seed=5&mass_kg=70&speed=8",
+    # 6 s trials at 16x: a recording lasts as long in wall time as 3 s at 8x (the kill lands in it),
+    # the waits around it take half as long
+    proc = start_rig("run", protocol(tmp_path, duration_s=6.0), "--port", "sim://?seed=5&mass_kg=70&speed=16",
                      "--athlete", "K7", "--no-live", "--yes", "--data-dir", data)
     kill_at(proc, marker, nth)
     before = state(data)
