@@ -81,3 +81,44 @@ def test_measure_set_option():
 def test_dev_zero_is_refused_in_one_line(capsys):
     code, out, err = run(capsys, "/dev/zero")
     assert code == 1 and err.strip() == "Error: /dev/zero: not a text file (NUL byte at byte 0)"
+
+
+def test_jobs_from_a_single_threaded_rig_command_fork_ready_workers(capsys):
+    # the rig command (one thread) imports the engine and forks its workers from itself
+    import subprocess
+    import sys
+    paths = [str(PDS_DIR / f"{t}grf.txt") for t in PDS_TRIALS[:3]]
+    code1, out1, _ = run(capsys, "--json", "--jobs", "1", "--measures=spectral", *paths)
+    script = ("import multiprocessing, sys; from rig.cli import main\n"
+              "real = multiprocessing.get_context\n"
+              "def spy(method=None):\n"
+              "    print('start method', method, file=sys.stderr)\n"
+              "    return real(method)\n"
+              "multiprocessing.get_context = spy\n"
+              "main(sys.argv[1:])\n")
+    p = subprocess.run([sys.executable, "-c", script, "analyze", "--json", "--jobs", "2",
+                        "--measures=spectral", *paths], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "start method fork" in p.stderr
+    assert p.stdout == out1
+
+
+def test_jobs_in_a_process_with_other_threads_use_a_fork_server(capsys, monkeypatch):
+    # forking a process with other threads can copy a held lock into a worker: never done
+    import multiprocessing
+    import threading
+    methods = []
+    real = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda m=None: methods.append(m) or real(m))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        paths = [PDS_DIR / f"{t}grf.txt" for t in PDS_TRIALS[:3]]
+        code2, out2, _ = run(capsys, "--json", "--jobs", "2", "--measures=spectral", *paths)
+    finally:
+        stop.set()
+        other.join()
+    code1, out1, _ = run(capsys, "--json", "--jobs", "1", "--measures=spectral", *paths)
+    assert code1 == code2 == 0 and out1 == out2
+    assert methods == ["forkserver"]
