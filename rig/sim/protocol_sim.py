@@ -10,7 +10,8 @@ current board time, so there is no thread. Two clocks (``clock=``):
   twenty board seconds per wall second while every timestamp stays true (demos).
 * ``lockstep``: board time advances only with what the host reads: a read that finds no byte
   waiting advances the board by ``step_s`` of board time (default 0.02 s, or speed x 5 ms
-  when the URL gives a speed). What the host sees, in board time, then does not depend on
+  when the URL gives a speed); a booted board that is not streaming stands still until the
+  host's next command, so START lands at the same board time however busy the host is. What the host sees, in board time, then does not depend on
   how fast the host is (tests). Host receive times mean nothing in this mode. The environment
   variable ``RIG_SIM_CLOCK`` sets the clock of URLs that do not say (the test suite: lockstep).
 
@@ -152,6 +153,12 @@ class SimBoard:
                 self._reboot()
             if self.disconnect_s is not None and self.world_s >= self.disconnect_s:
                 self.unplugged = True
+
+    def at_rest(self) -> bool:
+        """Booted and not streaming: the board sends nothing until the host's next command.
+        (In lockstep, a reset or unplug scheduled in board time then waits for the board time
+        that streaming brings: those are mid-stream events.)"""
+        return not self.streaming and self.hello_due_s is None and not self.unplugged
 
     def _reboot(self):
         """Reset (brown-out, watchdog, reset_s): bootloader silence, then clock and seq at 0."""
@@ -337,10 +344,14 @@ class Serial(SerialBase):
             b.advance((_wall_clock() - self._wall0) * b.speed)
 
     def _step(self) -> None:
-        """Lockstep: the host found nothing waiting, so one step of board time passes."""
+        """Lockstep: the host found nothing waiting, so one step of board time passes; except
+        when nothing can happen (``Board.at_rest``): then board time stands until the host
+        speaks, so a command such as START lands at the same board time however many empty
+        reads the host's reader thread made meanwhile (runs are reproducible)."""
         b = self.board
         with self._lock:
-            b.advance(b.world_s + self.step_s)
+            if not b.at_rest():
+                b.advance(b.world_s + self.step_s)
 
     def _check_plugged(self):
         if self.board.unplugged and not self.board.out:

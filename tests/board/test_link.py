@@ -69,8 +69,9 @@ def test_reset_gap_is_recorded_from_host_time_and_the_stream_restarts():
         t_before, gap = link.decoder.gaps[0]
         i = int(np.searchsorted(f.t_s, t_before))
         assert f.t_s[i] == t_before
-        # the stream jumps by the recorded gap, never by one nominal frame step ...
-        assert abs((f.t_s[i + 1] - f.t_s[i]) - gap) < 1e-6 and gap > 10 / 80
+        # the stream jumps by the recorded gap, never by one nominal frame step (in lockstep the
+        # rebooted board starts at once, its first frame ~0.1 s after the reboot: > 5 steps) ...
+        assert abs((f.t_s[i + 1] - f.t_s[i]) - gap) < 1e-6 and gap > 5 / 80
         # ... and at least by what the rebooted board's clock shows (host time means nothing in
         # lockstep, so this is the figure here; with real time the decoder test checks the rest)
         assert gap >= f.t_us[i + 1] / 1e6 - 1e-9
@@ -255,7 +256,7 @@ def test_stream_csv_shows_the_reset_gap_and_the_statistics_count_it(tmp_path):
     gap = float(footer["link_reset_gap_s"])
     i = int(np.flatnonzero(np.diff(data["seq"]) < 0)[0])      # the board's sequence restarted
     assert abs((data["t_s"][i + 1] - data["t_s"][i]) - gap) < 2e-6
-    assert gap > 10 / 80                                      # not one nominal frame step
+    assert gap > 5 / 80            # not one nominal frame step (lockstep: ~0.1 s, the reboot)
     assert np.all(np.diff(data["t_s"][data["t_s"] != data["t_s"][i]]) > 0)
 
 
