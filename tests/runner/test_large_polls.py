@@ -8,6 +8,7 @@ for a stance that had come and gone.
 import contextlib
 import dataclasses
 import io
+import time
 
 import pytest
 
@@ -28,13 +29,27 @@ def test_polls_longer_than_the_buffer_keep_every_stance_block(tmp_path, monkeypa
     poll = runner.BoardFeed.poll
 
     def measured(self):
+        # a busy host: the runner's loop comes back only once the board has sent more than
+        # BUFFER_S since its last poll (so the case does not depend on how often a real
+        # host's loop happens to poll), or once the stream has stood still for a while
+        waited, last = time.monotonic(), None
+        while True:
+            ahead, _ = self.link.frames(self.next_index)
+            span = float(ahead.t_s[-1] - ahead.t_s[0]) if len(ahead) else 0.0
+            if span > runner.BUFFER_S + 3.0:
+                break
+            if span != last:
+                waited, last = time.monotonic(), span
+            elif time.monotonic() - waited > 0.5:            # not streaming: nothing to wait for
+                break
+            time.sleep(0.002)
         batch, new = poll(self)
         if len(new):
             spans.append(float(new.t_s[-1] - new.t_s[0]))
         return batch, new
 
     monkeypatch.setattr(runner.BoardFeed, "poll", measured)
-    # lockstep, 5 board seconds per empty read: one poll of the runner's loop brings 15-50 s;
+    # lockstep, 5 board seconds per empty read, and the busy host above: polls of 15-50 s;
     # this athlete's repeated left trials use every spare block of the simulated timetable
     url = "sim://?seed=101&clock=lockstep&step_s=5&profile=cai-demo&injured=left"
     with contextlib.redirect_stdout(io.StringIO()):
