@@ -148,25 +148,18 @@ def _results(paths, common: tuple, jobs: int):
     if jobs <= 1 or len(paths) <= 1:
         yield from map(_analyse_safe, work)
         return
-    import importlib
     import multiprocessing
-    import threading
 
-    worker_modules = ("rig.engine.preprocess", "rig.engine.sway", "rig.io.traces")
+    # never "fork": forking a process that has other threads (a GUI, a link reader, a test
+    # runner's, numpy's BLAS pool) can copy a held lock into the child and hang it; forking
+    # the rig command itself once its engine was imported hung a worker on such a lock (a
+    # futex) under a loaded test run. A fork server is a fresh, single-threaded process that
+    # imports the engine once; every worker forks from it ready to work.
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        # a single-threaded process (the rig command) imports the engine once and forks the
-        # workers from itself: they start at once, ready to work
-        for mod in worker_modules:
-            importlib.import_module(mod)
-        ctx = multiprocessing.get_context("fork")
-    else:
-        # never "fork" a process that has other threads (a GUI, a link reader, a test
-        # runner's): it can copy a held lock into the child and hang it; a fork server is a
-        # fresh, single-threaded process that imports the engine once and forks the workers
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["rig.cli.analyze_cmd", *worker_modules])
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["rig.cli.analyze_cmd", "rig.engine.preprocess",
+                                    "rig.engine.sway", "rig.io.traces"])
     chunk = max(1, min(8, len(paths) // (4 * jobs)))
     with ctx.Pool(min(jobs, len(paths))) as pool:
         yield from pool.imap(_analyse_safe, work, chunksize=chunk)
