@@ -87,3 +87,22 @@ def test_degenerate_inputs():
     # two samples: a single step
     assert td.path_length_mm([0.0, 3.0], [0.0, 4.0]) == 5.0
     assert td.range_mm([0.0, 3.0], [0.0, 4.0]) == 5.0
+
+
+def test_the_one_pass_set_gives_each_single_function_s_value_exactly(rng):
+    x, y = np.cumsum(rng.normal(size=(2, 3000)), axis=1)
+    fs = 100.0
+    single = {"mean_distance_mm": td.mean_distance_mm(x, y), "rms_distance_mm": td.rms_distance_mm(x, y),
+              "range_mm": td.range_mm(x, y), "path_length_mm": td.path_length_mm(x, y),
+              "mean_velocity_mm_s": td.mean_velocity_mm_s(x, y, fs),
+              "sway_area_per_second_mm2_s": td.sway_area_per_second_mm2_s(x, y, fs),
+              "mean_frequency_hz": td.mean_frequency_hz(x, y, fs)}
+    for ax, a in (("ml", x), ("ap", y)):
+        single.update({f"mean_distance_{ax}_mm": td.mean_distance_axis_mm(a), f"rms_{ax}_mm": td.rms_axis_mm(a),
+                       f"sd_{ax}_mm": td.sd_axis_mm(a), f"range_{ax}_mm": td.range_axis_mm(a),
+                       f"path_length_{ax}_mm": td.path_length_axis_mm(a),
+                       f"mean_velocity_{ax}_mm_s": td.mean_velocity_axis_mm_s(a, fs),
+                       f"mean_frequency_{ax}_hz": td.mean_frequency_axis_hz(a, fs)})
+    assert td.time_domain_measures(x, y, fs) == single
+    assert td.time_domain_measures(x, y, fs, td.hull_vertices(x, y)) == single
+    assert td.sd_axis_mm(x) == float(np.std(x, ddof=1))      # the kernel is np.std's arithmetic

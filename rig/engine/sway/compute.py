@@ -17,14 +17,6 @@ from rig.engine.sway import area, diffusion, landing, nonlinear, single_leg, spe
 from rig.engine.sway.registry import register
 
 MIN_SAMPLES = 10
-#: The order of the time-domain keys in the output (tables and exports follow it).
-TIME_DOMAIN_ORDER = ("mean_distance_mm", "mean_distance_ml_mm", "mean_distance_ap_mm",
-                     "rms_distance_mm", "rms_ml_mm", "rms_ap_mm", "sd_ml_mm", "sd_ap_mm",
-                     "range_mm", "range_ml_mm", "range_ap_mm", "path_length_mm",
-                     "path_length_ml_mm", "path_length_ap_mm", "mean_velocity_mm_s",
-                     "mean_velocity_ml_mm_s", "mean_velocity_ap_mm_s",
-                     "sway_area_per_second_mm2_s", "mean_frequency_hz", "mean_frequency_ml_hz",
-                     "mean_frequency_ap_hz")
 #: Optional measure sets (time-domain, area and trial facts are always computed).
 #: "entropy": sample entropy on the fixed 20 Hz time base (cheap, comparable across boards);
 #: "board-entropy": sample entropy at the board rate (the older keys; their values depend on
@@ -94,9 +86,7 @@ def compute_measures(trace: Trace, *, foot: single_leg.Foot | None = None,
     out["cop_mean_ml_mm"] = td.cop_mean_mm(bx)
     out["cop_mean_ap_mm"] = td.cop_mean_mm(by)
     hull_area, hull_pts = area.convex_hull(x, y)
-    td_set = td.time_domain_measures(x, y, fs)
-    td_set["range_mm"] = td.max_pair_distance_mm(hull_pts)
-    out.update((key, td_set[key]) for key in TIME_DOMAIN_ORDER)
+    out.update(td.time_domain_measures(x, y, fs, hull_pts))
 
     ell = area.prediction_ellipse(x, y, 0.95, "F")
     out["ellipse95_area_mm2"] = ell.area_mm2

@@ -102,10 +102,13 @@ def sd_axis_mm(a_mm) -> float:
     return _sd_axis(_centred(_checks.axis(a_mm, min_n=2)) ** 2)
 
 
+def _range(a) -> float:
+    return float(a.max() - a.min())
+
+
 def range_axis_mm(a_mm) -> float:
     """Range (max - min) along one axis (mm). Prieto et al. 1996."""
-    a = _checks.axis(a_mm, min_n=1)
-    return float(a.max() - a.min())
+    return _range(_checks.axis(a_mm, min_n=1))
 
 
 def hull_vertices(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -196,22 +199,26 @@ def cop_mean_mm(a_mm) -> float:
     return float(np.mean(_checks.axis(a_mm, min_n=1)))
 
 
-def time_domain_measures(x_mm, y_mm, fs_hz) -> dict[str, float]:
-    """Every time-domain measure of this module except the resultant range (which needs the
-    convex hull; ``compute_measures`` takes it from the hull it computes for the area), keyed
-    as in ``MEASURES``, with the centred coordinates, squares and steps computed once. The
-    same values as the single functions (the same kernels). Needs 2 samples."""
+def time_domain_measures(x_mm, y_mm, fs_hz, hull_points: np.ndarray | None = None) -> dict[str, float]:
+    """Every time-domain measure of this module, keyed as in ``MEASURES`` and in the order of
+    the results, with the centred coordinates, squares and steps computed once. The same
+    values as the single functions (the same kernels). ``hull_points``: the convex-hull
+    vertices when the caller has them (``compute_measures`` computes the hull for the area),
+    for the resultant range. Needs 2 samples."""
     x, y = _checks.xy(x_mm, y_mm, 2)
     fs = _checks.rate(fs_hz)
     n = x.shape[0]
     xc, yc = _centred(x), _centred(y)
     xc2, yc2 = xc ** 2, yc ** 2
     dx, dy = np.diff(x), np.diff(y)
+    if hull_points is None:
+        hull_points = hull_vertices(x, y)
     out = {"mean_distance_mm": _mdist(xc, yc), "mean_distance_ml_mm": _mdist_axis(xc),
            "mean_distance_ap_mm": _mdist_axis(yc), "rms_distance_mm": _rdist(xc2, yc2),
            "rms_ml_mm": _rms_axis(xc2), "rms_ap_mm": _rms_axis(yc2),
            "sd_ml_mm": _sd_axis(xc2), "sd_ap_mm": _sd_axis(yc2),
-           "range_ml_mm": float(x.max() - x.min()), "range_ap_mm": float(y.max() - y.min()),
+           "range_mm": max_pair_distance_mm(hull_points),
+           "range_ml_mm": _range(x), "range_ap_mm": _range(y),
            "path_length_mm": _path(dx, dy), "path_length_ml_mm": _path_axis(dx),
            "path_length_ap_mm": _path_axis(dy)}
     for key in ("", "_ml", "_ap"):
