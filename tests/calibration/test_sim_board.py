@@ -11,15 +11,10 @@ from rig.sim.calibration_scene import distribute
 from rig.calibration import load_calibration, nominal_path
 from rig.cli import main
 
+from tests.cli import rig
+
 pytestmark = pytest.mark.sim
 CLOCK = "clock=lockstep&step_s=0.5"  # board time follows the reads: host speed does not matter
-
-
-def rig(capsys, *argv):
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 def calibrate(capsys, tmp_path, url_opts, *extra):

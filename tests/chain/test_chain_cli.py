@@ -10,17 +10,11 @@ import json
 
 import pytest
 
-from rig.cli import main
 from rig.store import Store
 
+from tests.cli import rig
+
 pytestmark = pytest.mark.sim
-
-
-def rig(capsys, *argv):
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 def run(capsys, tmp_path, proto, opts, *extra, live=False, on_s=20):

@@ -4,17 +4,14 @@ import json
 import numpy as np
 import pytest
 
-from rig.cli import main
 from rig.cli.analyze_cmd import DEFAULT_SETS, SETS, parse_measures
 from rig.engine.sway import DEFAULT_MEASURE_SETS, MEASURE_SETS
+from tests.cli import rig
 from tests.engine.signals import PDS_DIR, PDS_TRIALS, same_sway
 
 
 def run(capsys, *args):
-    with pytest.raises(SystemExit) as ex:
-        main(["analyze", *map(str, args)])
-    out = capsys.readouterr()
-    return ex.value.code, out.out, out.err
+    return rig(capsys, "analyze", *args)
 
 
 def write_csv(path, t, x, y):

@@ -5,9 +5,9 @@ import re
 import numpy as np
 import pytest
 
-from rig.cli import main
 from rig.engine.cop import cop_from_forces
 from rig.io.traces import read_trace
+from tests.cli import rig
 from tests.engine.signals import circle
 
 NOMINAL = np.array([[-180.0, 180.0], [180.0, 180.0], [-180.0, -180.0], [180.0, -180.0]])
@@ -18,10 +18,7 @@ REQUIRED_KEYS = ("path_length_mm", "mean_velocity_mm_s", "mean_velocity_ml_mm_s"
 
 
 def run(capsys, *args):
-    with pytest.raises(SystemExit) as ex:
-        main(["analyze", *map(str, args)])
-    out = capsys.readouterr()
-    return ex.value.code, out.out, out.err
+    return rig(capsys, "analyze", *args)
 
 
 def stream_csv(path, rng, empty_start_s=1.0, empty_end_s=0.5, fs=80.0, seconds=12.0):

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from rig.cli import main
 from rig.engine.preprocess import Trace
 from rig.engine.sway import compute_measures
 from rig.io.traces import read_trace
+from tests.cli import rig
 from tests.engine.signals import PDS_DIR, PDS_TRIALS, pds_published
 
 PUBLISHED = pds_published()
@@ -37,10 +37,7 @@ def test_api_reproduces_published_values(trial):
 
 
 def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as ex:
-        main(list(args))
-    out = capsys.readouterr()
-    return ex.value.code, out.out, out.err
+    return rig(capsys, *args)
 
 
 def test_cli_reproduces_published_values_from_csv(tmp_path, capsys):

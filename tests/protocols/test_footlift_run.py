@@ -1,17 +1,11 @@
 """The foot-lift protocol end to end on the simulated board: touch-downs counted, not failed."""
 import pytest
 
-from rig.cli import main
 from rig.store import Store
 
+from tests.cli import rig
+
 pytestmark = pytest.mark.sim
-
-
-def rig(capsys, *argv):
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 def test_two_touchdowns_are_kept_counted_and_shown_per_side(capsys, tmp_path):

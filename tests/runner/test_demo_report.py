@@ -3,17 +3,9 @@ import shutil
 import subprocess
 
 import numpy as np
-import pytest
 from matplotlib.image import imread
 
-from rig.cli import main
-
-
-def rig(capsys, *args):
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
+from tests.cli import rig
 
 
 def test_demo_pdf_page_one(capsys, tmp_path, demo_session):

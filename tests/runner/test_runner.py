@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from rig.cli import main
 from rig.store import Store
+
+from tests.cli import rig
 
 pytestmark = pytest.mark.sim
 
@@ -31,13 +32,6 @@ weight_tolerance = 0.10
 max_outside_foot_fraction = 0.10
 max_lost_fraction = 0.01
 """
-
-
-def rig(capsys, *argv):
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 @pytest.fixture

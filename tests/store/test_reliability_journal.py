@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from rig.cli import main
 from rig.store import Store
 from rig.store.journal import FRAME_DTYPE, HEADER_SIZE, read_journal
+from tests.cli import rig
 from tests.store.synth import frames_for, sway
 
 GARBAGE = {
@@ -20,13 +20,6 @@ GARBAGE = {
     "bad-condition": json.dumps({"format": "rig-journal", "version": 1, "trial_id": "y-t01",
                                  "session_id": "nosuch", "condition": [1], "index": "one"}).encode() + b"\n",
 }
-
-
-def rig(capsys, *argv):
-    with pytest.raises(SystemExit) as e:
-        main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 @pytest.fixture

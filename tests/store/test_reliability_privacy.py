@@ -2,14 +2,13 @@
 or user name in any exported file (dates shifted or dropped on request), and ordinary but
 awkward input (a trailing space, a `$`, impossible paths, a huge id) answered in one line."""
 import getpass
-import io
 import stat
 import zipfile
 
 import pytest
 
-from rig.cli import main
 from rig.store import Store
+from tests.cli import rig
 from tests.store.synth import calibration, frames_for, sway
 
 PORT = "/dev/serial/by-id/usb-Arduino_LLC_Balance_Rig_5A3F99C1D2-if00"
@@ -17,13 +16,6 @@ SERIAL = "5A3F99C1D2"
 BOARD_ID = "7d0359ca5d6aeef3"
 HOME_PATH = "/home/jdoe-clinic/protocols/custom.toml"
 SECRETS = (SERIAL, "by-id", "usb-Arduino", BOARD_ID, "/home/", "jdoe-clinic", "custom.toml")
-
-
-def rig(capsys, *argv):
-    with pytest.raises(SystemExit) as e:
-        main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 def mode(p) -> int:
