@@ -329,23 +329,30 @@ def test_bad_clock_option_is_named():
         serial.serial_for_url("sim://?clock=fast")
 
 
+def _two_hundred_commands_under_corruption(seed: int, command: bytes):
+    """A board at corrupt=0.05 (three frames in four lost) streaming while ``command`` arrives
+    200 times, 0.3 s apart: (board, decoder, true frames lost)."""
+    b = _board(f"seed={seed}&person=0&corrupt=0.05&boot_s=0.1")
+    d = Decoder()
+    b.advance(0.2)
+    d.feed(_drain(b))
+    d.mark_stream_start()
+    frames = []
+    for i in range(200):
+        b.receive(command)
+        b.advance(0.2 + (i + 1) * 0.3)
+        frames.append(d.feed(_drain(b)))
+    f = FrameBatch.concat(frames)
+    true_lost = b.truth.frames_sent_up_to(int(f.t_us[-1])) - len(f)
+    assert b.truth.starts == 200 and true_lost > 3000
+    return b, d, true_lost
+
+
 def test_two_hundred_repeated_starts_under_corruption_leave_one_stream_counted_exactly():
-    """corrupt=0.05 (three frames in four lost) and START repeated 200 times while streaming
-    (firmware 1.2 on): one stream, its losses counted from the sequence, exactly."""
+    """START repeated 200 times while streaming (firmware 1.2 on): one stream, its losses
+    counted from the sequence, exactly."""
     for seed in (3, 4):
-        b = _board(f"seed={seed}&person=0&corrupt=0.05&boot_s=0.1")
-        d = Decoder()
-        b.advance(0.2)
-        d.feed(_drain(b))
-        d.mark_stream_start()
-        frames = []
-        for i in range(200):
-            b.receive(wire.command(wire.C_START))
-            b.advance(0.2 + (i + 1) * 0.3)
-            frames.append(d.feed(_drain(b)))
-        f = FrameBatch.concat(frames)
-        true_lost = b.truth.frames_sent_up_to(int(f.t_us[-1])) - len(f)
-        assert b.truth.starts == 200 and true_lost > 3000
+        b, d, true_lost = _two_hundred_commands_under_corruption(seed, wire.command(wire.C_START))
         assert d.stats.frames_lost == true_lost and d.stats.sequence_restarts == 0 and d.stats.resets == 0
 
 
@@ -354,19 +361,8 @@ def test_two_hundred_sequence_restarts_under_corruption_count_the_true_losses():
     START sent together do: 200 such restarts at corrupt=0.05; the decoder's lost count is the
     truth +-1 per restart."""
     for seed in (3, 4):
-        b = _board(f"seed={seed}&person=0&corrupt=0.05&boot_s=0.1")
-        d = Decoder()
-        b.advance(0.2)
-        d.feed(_drain(b))
-        d.mark_stream_start()
-        frames = []
-        for i in range(200):
-            b.receive(wire.command(wire.C_STOP) + wire.command(wire.C_START))
-            b.advance(0.2 + (i + 1) * 0.3)
-            frames.append(d.feed(_drain(b)))
-        f = FrameBatch.concat(frames)
-        true_lost = b.truth.frames_sent_up_to(int(f.t_us[-1])) - len(f)
-        assert b.truth.starts == 200 and true_lost > 3000
+        b, d, true_lost = _two_hundred_commands_under_corruption(
+            seed, wire.command(wire.C_STOP) + wire.command(wire.C_START))
         # each restart's losses are estimated from board time (the frames of the old stream
         # after the last one decoded, and the new stream's before the first); with chips on
         # their own clocks the first frame after START comes up to one conversion late, so the
