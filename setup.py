@@ -1,10 +1,11 @@
-"""Ships the repository's top-level ``protocols/`` and ``calibration/nominal.toml`` in the wheel
+"""Builds the engine's compiled kernels (``rig.engine._kernels``, optional: an install without
+a C compiler falls back to the numpy code, see ``rig/engine/native.py``), and ships the repository's top-level ``protocols/`` and ``calibration/nominal.toml`` in the wheel
 as package data (``rig/data/``): the repository layout is fixed, the installed package must
 still find them (read with ``importlib.resources`` by ``rig.paths.shipped_dir``)."""
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
@@ -25,4 +26,10 @@ class BuildPyWithData(build_py):
                     shutil.copy2(f, dest / f.name)
 
 
-setup(cmdclass={"build_py": BuildPyWithData})
+# optional: where it cannot be built (no C compiler or Python headers) pip says so and installs
+# the package without it; the engine then computes the same numbers with numpy, more slowly
+# (Python's own compiler flags: optimised, and never -ffast-math, which would change the
+# comparisons the sample-entropy count must make exactly)
+KERNELS = Extension("rig.engine._kernels", ["rig/engine/_kernels.c"], optional=True)
+
+setup(cmdclass={"build_py": BuildPyWithData}, ext_modules=[KERNELS])

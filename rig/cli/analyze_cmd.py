@@ -2,9 +2,10 @@
 
 Batches run across processes (``--jobs``, default all cores; results printed in the order
 given), with a progress bar on stderr for long batches at a terminal; ``--measures`` chooses
-the optional measure sets (default: all but ``board-entropy``, the board-rate sample entropy,
-which depends on the board's rate and is the costly one; ``--measures=+board-entropy`` adds
-it, ``--measures=-entropy`` skips the 20 Hz one, ``--measures=all`` computes every set).
+the optional measure sets (default: all but ``board-entropy`` and ``board-dfa``, the sample
+entropy and DFA at the board's own rate, whose values depend on that rate;
+``--measures=+board-entropy`` adds one, ``--measures=-entropy`` skips the 20 Hz sample
+entropy, ``--measures=all`` computes every set).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def _foot(value: str | None):
 
 #: The optional measure sets (as ``rig.engine.sway.MEASURE_SETS``; literal here so that
 #: ``rig analyze --help`` imports no engine).
-SETS = ("spectral", "diffusion", "dfa", "entropy", "board-entropy")
+SETS = ("spectral", "diffusion", "dfa", "entropy", "board-entropy", "board-dfa")
 #: The sets computed unless ``--measures`` says otherwise (``rig.engine.sway.DEFAULT_MEASURE_SETS``).
 DEFAULT_SETS = ("spectral", "diffusion", "dfa", "entropy")
 PROGRESS_MIN_FILES = 20
@@ -181,10 +182,11 @@ def _results(paths, common: tuple, jobs: int):
                    "(needs --body-weight-n, fz_n and at least 500 Hz).")
 @click.option("--measures", "measures_opt", metavar="SETS",
               help="Optional measure sets: default (spectral, diffusion, dfa, entropy), all, a "
-                   "list of spectral, diffusion, dfa, entropy (sample entropy on the 20 Hz time "
-                   "base), board-entropy (at the board's own rate: not comparable across rates, "
-                   "and slow at 1 kHz), or changes to the default, e.g. --measures=+board-entropy "
-                   "or --measures=-entropy. Time-domain and area measures are always computed.")
+                   "list of spectral, diffusion, dfa and entropy (DFA and sample entropy on the "
+                   "20 Hz time base), board-dfa and board-entropy (the same at the board's own "
+                   "rate: not comparable across rates; board-entropy is slow at 1 kHz), or "
+                   "changes to the default, e.g. --measures=+board-entropy or "
+                   "--measures=-entropy. Time-domain and area measures are always computed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="Processes for a batch (0: all cores).")
 @click.option("--progress/--no-progress", default=None,

@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from rig.engine import native
 from rig.errors import AnalysisError
 
 
@@ -230,6 +231,21 @@ def _section_forward(b, a, x: np.ndarray) -> np.ndarray:
     return z.reshape(nb * _IIR_BLOCK, k)[:n]
 
 
+def _sections_forward(sections, y: np.ndarray) -> np.ndarray:
+    """The cascade of sections run forward over the columns of y (n, k), each from the steady
+    state of its first sample: in the compiled kernel when this install has it (in place,
+    sample by sample), else ``_section_forward`` (blocked numpy; equal to rounding)."""
+    kernels = native.KERNELS
+    if kernels is None:
+        for b, a in sections:
+            y = _section_forward(b, a, y)
+        return y
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    for b, a in sections:
+        kernels.iir_section(y, y.shape[0], y.shape[1], *map(float, b), *map(float, a))
+    return y
+
+
 def lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np.ndarray:
     """Zero-lag Butterworth low-pass: ``order`` design run forward and backward (numpy only).
 
@@ -250,12 +266,8 @@ def lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np
     cols = np.atleast_2d(x).T                                     # (n, k)
     ext = np.concatenate([2 * cols[0] - cols[padlen:0:-1], cols,
                           2 * cols[-1] - cols[-2:-(padlen + 2):-1]])
-    y = ext
-    for b, a in sections:
-        y = _section_forward(b, a, y)
-    y = y[::-1].copy()
-    for b, a in sections:
-        y = _section_forward(b, a, y)
+    y = _sections_forward(sections, ext)
+    y = _sections_forward(sections, y[::-1].copy())
     y = y[::-1][padlen:-padlen].T
     return y if x.ndim == 2 else y[0]
 

@@ -63,8 +63,10 @@ def test_measure_set_option():
     assert parse_measures(None) == DEFAULT_SETS and parse_measures("default") == DEFAULT_SETS
     assert parse_measures("all") == SETS
     assert DEFAULT_SETS == ("spectral", "diffusion", "dfa", "entropy")
-    assert parse_measures("+board-entropy") == SETS
+    assert parse_measures("+board-entropy,+board-dfa") == SETS
+    assert parse_measures("+board-entropy") == DEFAULT_SETS + ("board-entropy",)
     assert parse_measures("+board-entropy,-entropy") == ("spectral", "diffusion", "dfa", "board-entropy")
+    assert parse_measures("+board-dfa") == DEFAULT_SETS + ("board-dfa",)
     assert parse_measures("-board-entropy") == DEFAULT_SETS
     assert parse_measures("no-entropy,-diffusion") == ("spectral", "dfa")
     assert parse_measures("entropy,spectral") == ("spectral", "entropy")

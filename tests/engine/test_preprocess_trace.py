@@ -134,7 +134,7 @@ def test_fz_is_resampled_but_never_filtered():
     assert np.count_nonzero(tr.fz_n < 699) == 4          # the drop keeps its sharp edges
 
 
-def test_lowpass_equals_scipy_sosfiltfilt_without_importing_scipy_signal(rng):
+def test_lowpass_equals_scipy_sosfiltfilt_without_importing_scipy_signal(rng, kernels):
     from scipy import signal
     for order in (1, 2, 3, 4):
         for fs, fc, n in ((100.0, 10.0, 6000), (1000.0, 10.0, 20000), (93.7, 5.0, 50)):

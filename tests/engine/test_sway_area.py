@@ -96,7 +96,7 @@ def test_degenerate_scatter():
         area.convex_hull_area_mm2([1.0, np.nan, 3.0], [1.0, 0.0, 2.0])
 
 
-def test_numpy_hull_has_the_vertices_and_area_of_qhull(rng):
+def test_numpy_hull_has_the_vertices_and_area_of_qhull(rng, kernels):
     from scipy.spatial import ConvexHull
     th = np.linspace(0, 2 * np.pi, 3000, endpoint=False)
     walk = np.cumsum(rng.normal(size=(2, 6000)), axis=1)

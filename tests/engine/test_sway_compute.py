@@ -28,7 +28,7 @@ def test_every_key_is_registered_with_unit_and_reference(rng):
             assert meta.function.__doc__ and len(meta.function.__doc__) > 40
     for key in ("path_length_mm", "mean_velocity_ml_mm_s", "ellipse95_area_mm2",
                 "convex_hull_area_mm2", "f95_ap_hz", "mean_power_frequency_hz",
-                "diffusion_short_planar_mm2_s", "sample_entropy_velocity_ml_20hz", "dfa_alpha_velocity_ap",
+                "diffusion_short_planar_mm2_s", "sample_entropy_velocity_ml_20hz", "dfa_alpha_velocity_ap_20hz",
                 "ttb_min_ml_s", "ml_percent_foot_width_used", "touchdowns", "time_in_balance_s"):
         assert key in m and np.isfinite(m[key]), key
     assert m["touchdowns"] == 0 and m["n_samples"] == 6000 and m["fs_hz"] == 100.0
@@ -90,7 +90,7 @@ def test_short_trial_gives_nan_by_rule_not_a_crash(rng):
     t, x, y = sway(rng, 500)                      # 5 s
     m = compute_measures(Trace.as_given(t, x, y))
     assert np.isnan(m["diffusion_short_ml_mm2_s"])           # SDA needs 15 s
-    assert np.isfinite(m["dfa_alpha_velocity_ml"]) and np.isfinite(m["f95_ml_hz"])
+    assert np.isfinite(m["dfa_alpha_velocity_ml_20hz"]) and np.isfinite(m["f95_ml_hz"])
     m = compute_measures(Trace.as_given(t[:12], x[:12], y[:12]))
     assert np.isfinite(m["path_length_mm"]) and "sample_entropy_velocity_ml" not in m
 
@@ -113,13 +113,16 @@ def test_measure_sets_choose_what_is_computed(rng):
     for key in ("prieto_f95_ap_hz", "prieto_mean_power_frequency_hz", "sample_entropy_velocity_ml_20hz",
                 "dfa_alpha_velocity_ap_20hz", "ttb_min_ml_at_cop_s", "ttb_mean_min_ap_50hz_s"):
         assert np.isfinite(full[key]), key
-    # the board-rate sample entropy depends on the board's rate: only when asked for
-    assert "sample_entropy_velocity_ml" not in full
+    # the board-rate sample entropy and DFA depend on the board's rate: only when asked for
+    assert "sample_entropy_velocity_ml" not in full and "dfa_alpha_velocity_ml" not in full
     assert set(compute_measures(tr, foot=Foot(250, 100, 30, 0), sets=DEFAULT_MEASURE_SETS)) == set(full)
     every = compute_measures(tr, foot=Foot(250, 100, 30, 0), sets=MEASURE_SETS)
-    assert set(every) - set(full) == {"sample_entropy_velocity_ml", "sample_entropy_velocity_ap"}
+    assert set(every) - set(full) == {"sample_entropy_velocity_ml", "sample_entropy_velocity_ap",
+                                      "dfa_alpha_velocity_ml", "dfa_alpha_velocity_ap"}
     some = compute_measures(tr, sets=("spectral", "dfa"))
-    assert "f50_ml_hz" in some and "dfa_alpha_velocity_ml" in some and "dfa_alpha_velocity_ml_20hz" in some
+    assert "f50_ml_hz" in some and "dfa_alpha_velocity_ml_20hz" in some and "dfa_alpha_velocity_ml" not in some
+    board_dfa = compute_measures(tr, sets=("board-dfa",))
+    assert np.isfinite(board_dfa["dfa_alpha_velocity_ap"]) and "dfa_alpha_velocity_ap_20hz" not in board_dfa
     assert not any(k.startswith(("sample_entropy", "diffusion_", "scaling_")) for k in some)
     ent = compute_measures(tr, sets=("entropy",))
     assert "sample_entropy_velocity_ml_20hz" in ent and "sample_entropy_velocity_ml" not in ent

@@ -20,7 +20,7 @@ def sampen_brute(s, m=2, r=0.2):
     return -np.log(count(m + 1) / count(m))
 
 
-def test_sample_entropy_equals_brute_force(rng):
+def test_sample_entropy_equals_brute_force(rng, kernels):
     for s in (rng.normal(size=300), np.sin(np.arange(300) * 0.3) + 0.1 * rng.normal(size=300),
               np.round(rng.normal(size=200), 1)):        # ties exactly at r are counted
         assert nonlinear.sample_entropy(s) == pytest.approx(sampen_brute(s), rel=1e-12)
@@ -44,7 +44,7 @@ def test_sorted_sweep_counts_equal_the_kdtree_counts_bit_for_bit(rng):
     for s in (rng.normal(size=1500), smooth, np.round(rng.normal(size=800), 1)):
         r = 0.2 * np.std(s)
         assert nonlinear.count_matches(s, 2, r) == _kdtree_counts(s)
-        for order in ("sweep", "banded"):                # both comparison orders, same counts
+        for order in ("sweep", "banded", "compiled"):    # every comparison order, same counts
             assert nonlinear.count_matches(s, 2, r, order=order) == _kdtree_counts(s), order
         a, b = _kdtree_counts(s)
         assert nonlinear.sample_entropy(s) == -np.log(a / b)
@@ -62,14 +62,14 @@ def test_sample_entropy_regular_is_low_and_degenerate_is_nan():
     assert np.isnan(nonlinear.sample_entropy(np.full(100, 1.0)))
 
 
-def test_dfa_alpha_of_white_and_brownian_noise(rng):
+def test_dfa_alpha_of_white_and_brownian_noise(rng, kernels):
     w = rng.normal(size=(4, 6000))
     assert np.mean([nonlinear.dfa_alpha(v) for v in w]) == pytest.approx(0.5, abs=0.05)
     assert np.mean([nonlinear.dfa_alpha(np.cumsum(v)) for v in w]) == pytest.approx(1.5, abs=0.07)
     assert np.isnan(nonlinear.dfa_alpha(np.zeros(200)))
 
 
-def test_dfa_residuals_equal_a_polyfit_detrend(rng):
+def test_dfa_residuals_equal_a_polyfit_detrend(rng, kernels):
     s = rng.normal(size=400)
     prof = np.cumsum(s - s.mean())
     size = 25
@@ -77,14 +77,17 @@ def test_dfa_residuals_equal_a_polyfit_detrend(rng):
     t = np.arange(size)
     res = [b - np.polyval(np.polyfit(t, b, 1), t) for b in boxes]
     f_ref = np.sqrt(np.mean(np.square(res)))
-    # the same box size inside dfa_alpha: recompute F(n) through the public function's path
-    tc = t - t.mean()
-    dev = boxes - boxes.mean(1, keepdims=True)
-    rss = (dev ** 2).sum(1) - (dev @ tc) ** 2 / (tc @ tc)
-    assert np.sqrt(rss.sum() / boxes.size) == pytest.approx(f_ref, rel=1e-10)
+    # the residual sums dfa_alpha uses (compiled or numpy), for this and other box sizes
+    rss = nonlinear._residual_sums(prof[None, :], np.array([size, 4, 7, 100]))
+    assert np.sqrt(rss[0, 0] / boxes.size) == pytest.approx(f_ref, rel=1e-10)
+    for i, k in enumerate((4, 7, 100), start=1):
+        bx = prof[: (400 // k) * k].reshape(-1, k)
+        tk = np.arange(k)
+        want = sum(np.sum(np.square(b - np.polyval(np.polyfit(tk, b, 1), tk))) for b in bx)
+        assert rss[0, i] == pytest.approx(want, rel=1e-9)
 
 
-def test_fixed_time_base_gives_the_same_values_at_80_hz_and_1_khz():
+def test_fixed_time_base_gives_the_same_values_at_80_hz_and_1_khz(kernels):
     from rig.engine.preprocess import preprocess
     res = {}
     for fs in (80.0, 1000.0):
@@ -126,12 +129,15 @@ def test_fixed_time_base_is_nan_when_too_short_or_too_slow():
     assert all(np.isnan(v) for v in nonlinear.timebase_measures(np.sin(t), np.cos(t), 8.0).values())
 
 
-def test_sample_entropy_other_template_lengths_equal_brute_force(rng):
+def test_sample_entropy_other_template_lengths_equal_brute_force(rng, kernels):
     s = np.sin(np.arange(400) * 0.21) + 0.3 * rng.normal(size=400)
     for m in (1, 3):
         assert nonlinear.sample_entropy(s, m=m) == pytest.approx(sampen_brute(s, m=m), rel=1e-12)
         r = 0.2 * np.std(s)
-        assert nonlinear.count_matches(s, m, r, "sweep") == nonlinear.count_matches(s, m, r, "banded")
+        want = nonlinear.count_matches(s, m, r, "sweep")
+        assert nonlinear.count_matches(s, m, r, "banded") == want
+        if kernels == "compiled":
+            assert nonlinear.count_matches(s, m, r, "compiled") == want
 
 
 def test_banded_blocks_shrink_for_a_wide_row_and_count_the_same(rng, monkeypatch):

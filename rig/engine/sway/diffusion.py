@@ -74,24 +74,27 @@ def mean_square_displacement(a_mm, max_lag: int) -> np.ndarray:
     return np.maximum(s, 0.0) / (n - k)
 
 
-def _linfit_prefix(u: np.ndarray, v: np.ndarray):
+def _linfit_prefix(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Prefix sums for least-squares lines over any index range [i, j): u (m,) is shared,
-    v is (r, m), one row per diagram; the sums are (m + 1,) or (r, m + 1)."""
-    def z(a):
-        return np.concatenate((np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)), axis=-1)
-    return z(np.ones_like(u)), z(u), z(v), z(u * u), z(u * v), z(v * v)
+    v is (r, m), one row per diagram. One (6, r, m + 1) array, the prefix sums of 1, u, v,
+    u * u, u * v and v * v along each row (one cumulative sum for all of them)."""
+    r, m = v.shape
+    terms = np.empty((6, r, m + 1))
+    terms[:, :, 0] = 0.0
+    terms[0, :, 1:] = 1.0
+    terms[1, :, 1:] = u
+    terms[2, :, 1:] = v
+    terms[3, :, 1:] = u * u
+    terms[4, :, 1:] = u * v
+    terms[5, :, 1:] = v * v
+    return np.cumsum(terms, axis=-1, out=terms)
 
 
 def _fit(P, i, j):
     """Slope, intercept and SSE of the least-squares lines over [i, j) for each row: i and j
     are scalars or integer arrays of shape (r, c) (or broadcastable to it)."""
-    rows = np.arange(P[2].shape[0])[:, None]
-
-    def at(p, idx):
-        if np.ndim(idx) == 0:
-            return p[idx] if p.ndim == 1 else p[:, idx, None]
-        return p[idx] if p.ndim == 1 else p[rows, idx]            # broadcasts to (r, c)
-    n, su, sv, suu, suv, svv = (at(p, j) - at(p, i) for p in P)
+    rows = np.arange(P.shape[1])[:, None]
+    n, su, sv, suu, suv, svv = P[:, rows, j] - P[:, rows, i]
     sxx = suu - su * su / n
     sxy = suv - su * sv / n
     slope = sxy / sxx

@@ -3,11 +3,14 @@
 Akl-Toussaint prefilter: the extreme points in eight directions (x, y, x + y, x - y, each min
 and max) span a convex polygon; points strictly inside it cannot be hull vertices and are
 dropped in one vectorised test (for quiet-stance sway, all but a few per cent). Andrew's
-monotone chain then runs on the rest. Collinear points on an edge are not vertices.
+monotone chain then runs on the rest (in the compiled kernel when this install has it, the
+same predicate in C; else in Python). Collinear points on an edge are not vertices.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from rig.engine import native
 
 
 def _chain(px: list, py: list) -> list[int]:
@@ -35,7 +38,10 @@ def _hull_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     order = order[keep]
     if order.size < 3:
         return order
-    return order[_chain(x[order].tolist(), y[order].tolist())]
+    sx, sy = x[order], y[order]
+    if native.KERNELS is not None:                             # the same chain, in C
+        return order[native.KERNELS.hull_chain(sx, sy)]
+    return order[_chain(sx.tolist(), sy.tolist())]
 
 
 def hull_indices(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from rig.engine import native
 from rig.errors import AnalysisError
 from rig.engine.sway import _checks
 from rig.engine.sway.registry import register
@@ -73,10 +74,19 @@ def count_matches(s: np.ndarray, m: int, r: float, order: str | None = None) -> 
     is long), or in blocks of rows times all their offsets (``_banded``; best for short or
     smooth series, where the sweep would take many short steps). Each comparison is exactly
     |a - b| <= r per coordinate, as in the brute-force definition, so the counts are
-    identical (tested against a KD-tree and brute force, both orders). ``order`` ("sweep"
-    or "banded") forces one order (for the tests and the benchmark).
+    identical (tested against a KD-tree and brute force, both orders). When this install
+    has the compiled kernels (``rig.engine.native``) the same candidates are compared one by
+    one in C, with the same comparisons, so the counts are again identical (tested), at a
+    fraction of the cost. ``order`` ("sweep", "banded" or "compiled") forces one order (for
+    the tests and the benchmark).
     """
     n = s.shape[0] - m                                    # templates
+    if order == "compiled" or (order is None and native.KERNELS is not None):
+        if native.KERNELS is None:
+            raise RuntimeError("count_matches: the compiled kernels are not in this install")
+        by_first = np.argsort(s[:n])                      # ties in any order: same pairs
+        return native.KERNELS.sampen_counts(np.ascontiguousarray(s, dtype=np.float64),
+                                            by_first.astype(np.int64, copy=False), m, float(r))
     by_first = np.argsort(s[:n], kind="stable")
     cols = [s[by_first + d] for d in range(m + 1)]       # sorted template columns
     first = cols[0]
@@ -215,6 +225,27 @@ def _slopes(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return ((v - v.mean(axis=-1, keepdims=True)) @ uc) / (uc @ uc)
 
 
+def _residual_sums(prof: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """(k, len(sizes)) residual sums of squares of the DFA boxes of each row of the profile:
+    per box sum(dev^2) - (dev . tc)^2 / (tc . tc), dev the box minus its mean, tc its centred
+    sample times (the least-squares line removed), summed over the n // size boxes. In the
+    compiled kernel when this install has it (box by box), else in numpy (one vectorised
+    pass per box size); equal to rounding (tested)."""
+    k, n = prof.shape
+    rss = np.empty((k, sizes.shape[0]))
+    if native.KERNELS is not None:
+        native.KERNELS.dfa_rss(np.ascontiguousarray(prof), k, n, sizes.astype(np.int64), rss)
+        return rss
+    for i, size in enumerate(sizes.tolist()):      # ~16 box sizes, never a loop over samples
+        nb = n // size
+        boxes = prof[:, : nb * size].reshape(k * nb, size)
+        tc, tctc = _box_time(size)
+        dev = boxes - np.add.reduce(boxes, axis=1, keepdims=True) / size    # = boxes.mean
+        per_box = np.einsum("ij,ij->i", dev, dev) - np.square(dev @ tc) / tctc
+        rss[:, i] = np.add.reduce(per_box.reshape(k, nb), axis=1)
+    return rss
+
+
 def dfa_alphas(rows, n_scales: int = 16, min_box: int = 4,
                max_box_fraction: float = 0.25) -> np.ndarray:
     """DFA scaling exponent alpha of each row of a (k, n) array of series (dimensionless),
@@ -226,15 +257,7 @@ def dfa_alphas(rows, n_scales: int = 16, min_box: int = 4,
     k, n = s.shape
     prof = np.cumsum(s - s.mean(axis=1, keepdims=True), axis=1)
     sizes = _box_sizes(n, n_scales, min_box, max_box_fraction)
-    rss = np.empty((k, sizes.shape[0]))
-    for i, size in enumerate(sizes.tolist()):      # ~16 box sizes, never a loop over samples
-        nb = n // size
-        boxes = prof[:, : nb * size].reshape(k * nb, size)
-        tc, tctc = _box_time(size)
-        dev = boxes - np.add.reduce(boxes, axis=1, keepdims=True) / size    # = boxes.mean
-        # residual sum of squares after removing the least-squares line of each box
-        per_box = np.einsum("ij,ij->i", dev, dev) - np.square(dev @ tc) / tctc
-        rss[:, i] = np.add.reduce(per_box.reshape(k, nb), axis=1)
+    rss = _residual_sums(prof, sizes)
     flucts = np.sqrt(np.maximum(rss, 0.0) / (n - n % sizes))          # nb * size samples
     out = np.full(k, np.nan)
     ok = np.all(flucts > 0, axis=1)
