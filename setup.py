@@ -3,6 +3,7 @@ a C compiler falls back to the numpy code, see ``rig/engine/native.py``), and sh
 as package data (``rig/data/``): the repository layout is fixed, the installed package must
 still find them (read with ``importlib.resources`` by ``rig.paths.shipped_dir``)."""
 import shutil
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -28,8 +29,11 @@ class BuildPyWithData(build_py):
 
 # optional: where it cannot be built (no C compiler or Python headers) pip says so and installs
 # the package without it; the engine then computes the same numbers with numpy, more slowly
-# (Python's own compiler flags: optimised, and never -ffast-math, which would change the
-# comparisons the sample-entropy count must make exactly)
-KERNELS = Extension("rig.engine._kernels", ["rig/engine/_kernels.c"], optional=True)
+# Python's own compiler flags (optimised, never -ffast-math), and no fused multiply-add: the
+# hull's cross products and the sample-entropy comparisons must round as numpy's do, so that
+# both give the same vertices and counts (GCC fuses a * b - c * d by default where the CPU
+# has FMA, e.g. on ARM64)
+KERNELS = Extension("rig.engine._kernels", ["rig/engine/_kernels.c"], optional=True,
+                    extra_compile_args=[] if sys.platform == "win32" else ["-ffp-contract=off"])
 
 setup(cmdclass={"build_py": BuildPyWithData}, ext_modules=[KERNELS])

@@ -266,61 +266,152 @@ static PyObject *iir_section(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* hull_chain(x, y) -> list of indices
+/* hull(x, y) -> list of indices
  *
- * Andrew's monotone chain on points sorted by (x, y), without duplicates (float64[n] each):
- * the hull's indices counter-clockwise, collinear points dropped; the same predicate (cross
- * product > 0 keeps a turn) as rig.engine.sway.hull._chain, so the same vertices.
+ * The convex hull of the points (x, y) (float64[n] each, finite), as
+ * rig.engine.sway.hull.hull_indices computes it, step for step, so the same vertices in the
+ * same order: the Akl-Toussaint prefilter (the first extreme point in each of eight
+ * directions, x, y, x + y, x - y; points strictly inside their polygon dropped), then
+ * Andrew's monotone chain over the rest sorted by (x, y, index), exact duplicates dropped
+ * (the first kept), collinear points dropped (a turn is kept when its cross product is > 0).
+ * Counter-clockwise; fewer than three indices for collinear or coincident points.
  */
-static double cross(const double *x, const double *y, Py_ssize_t o, Py_ssize_t a, Py_ssize_t i)
+typedef struct {
+    double x, y;
+    Py_ssize_t i;
+} point;
+
+static int by_xy_index(const void *pa, const void *pb)
 {
-    return (x[a] - x[o]) * (y[i] - y[o]) - (y[a] - y[o]) * (x[i] - x[o]);
+    const point *a = (const point *)pa, *b = (const point *)pb;
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    if (a->y != b->y)
+        return a->y < b->y ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
 }
 
-static PyObject *hull_chain(PyObject *self, PyObject *args)
+static double cross(const point *o, const point *a, const point *p)
+{
+    return (a->x - o->x) * (p->y - o->y) - (a->y - o->y) * (p->x - o->x);
+}
+
+/* _hull_of: sorts pts (n of them) in place, drops duplicates, and writes the hull's points
+ * (or the fewer than three distinct points) to out; returns how many. out holds 2n + 2. */
+static Py_ssize_t hull_of(point *pts, Py_ssize_t n, point *out)
+{
+    qsort(pts, (size_t)n, sizeof(point), by_xy_index);
+    Py_ssize_t m = 0;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (m == 0 || pts[k].x != pts[m - 1].x || pts[k].y != pts[m - 1].y)
+            pts[m++] = pts[k];
+    if (m < 3) {
+        memcpy(out, pts, (size_t)m * sizeof(point));
+        return m;
+    }
+    Py_ssize_t len = 0;
+    for (Py_ssize_t k = 0; k < m; k++) {                      /* lower half */
+        while (len >= 2 && !(cross(&out[len - 2], &out[len - 1], &pts[k]) > 0))
+            len--;
+        out[len++] = pts[k];
+    }
+    const Py_ssize_t lower = len;                              /* the upper half's own stack */
+    for (Py_ssize_t k = m - 1; k >= 0; k--) {                 /* upper half */
+        while (len - lower >= 2 && !(cross(&out[len - 2], &out[len - 1], &pts[k]) > 0))
+            len--;
+        out[len++] = pts[k];
+    }
+    /* lower[:-1] + upper[:-1]: each half ends where the other starts */
+    memmove(out + lower - 1, out + lower, (size_t)(len - lower - 1) * sizeof(point));
+    return len - 2;
+}
+
+static PyObject *hull(PyObject *self, PyObject *args)
 {
     PyObject *x_obj, *y_obj;
     if (!PyArg_ParseTuple(args, "OO", &x_obj, &y_obj))
         return NULL;
     Py_buffer xb, yb;
-    if (get_buffer(x_obj, &xb, 0, sizeof(double), 0, "hull_chain x") < 0)
+    if (get_buffer(x_obj, &xb, 0, sizeof(double), 0, "hull x") < 0)
         return NULL;
     Py_ssize_t n = xb.len / (Py_ssize_t)sizeof(double);
-    if (get_buffer(y_obj, &yb, 0, sizeof(double), n, "hull_chain y") < 0) {
+    if (get_buffer(y_obj, &yb, 0, sizeof(double), n, "hull y") < 0) {
         PyBuffer_Release(&xb);
         return NULL;
     }
     const double *x = (const double *)xb.buf, *y = (const double *)yb.buf;
-    Py_ssize_t *out = (Py_ssize_t *)malloc((size_t)(2 * n + 2) * sizeof(Py_ssize_t));
-    Py_ssize_t len = 0;
-    if (out != NULL && n > 0) {
-        for (Py_ssize_t i = 0; i < n; i++) {                 /* lower half */
-            while (len >= 2 && !(cross(x, y, out[len - 2], out[len - 1], i) > 0))
-                len--;
-            out[len++] = i;
+    point *cand = (point *)malloc((size_t)(n + 8) * sizeof(point));
+    point *out = (point *)malloc((size_t)(2 * n + 18) * sizeof(point));
+    Py_ssize_t count = 0;
+    if (cand != NULL && out != NULL && n > 0) {
+        /* the first extreme in each direction (numpy's argmin / argmax) */
+        Py_ssize_t ext[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        double lo[4] = {x[0], y[0], x[0] + y[0], x[0] - y[0]};
+        double hi[4] = {lo[0], lo[1], lo[2], lo[3]};
+        for (Py_ssize_t k = 1; k < n; k++) {
+            const double v[4] = {x[k], y[k], x[k] + y[k], x[k] - y[k]};
+            for (int d = 0; d < 4; d++) {
+                if (v[d] < lo[d]) {
+                    lo[d] = v[d];
+                    ext[2 * d] = k;
+                }
+                if (v[d] > hi[d]) {
+                    hi[d] = v[d];
+                    ext[2 * d + 1] = k;
+                }
+            }
         }
-        const Py_ssize_t lower = len;                         /* the upper half's own stack */
-        for (Py_ssize_t i = n - 1; i >= 0; i--) {            /* upper half */
-            while (len - lower >= 2 && !(cross(x, y, out[len - 2], out[len - 1], i) > 0))
-                len--;
-            out[len++] = i;
+        point poly[8], ring[18];
+        for (int d = 0; d < 8; d++) {
+            poly[d].x = x[ext[d]];
+            poly[d].y = y[ext[d]];
+            poly[d].i = ext[d];
         }
-        /* lower[:-1] + upper[:-1]: each half ends where the other starts */
-        memmove(out + lower - 1, out + lower, (size_t)(len - lower - 1) * sizeof(Py_ssize_t));
-        len -= 2;
+        /* np.unique of the indices: duplicates of the same index dropped before the chain */
+        qsort(poly, 8, sizeof(point), by_xy_index);
+        Py_ssize_t u = 0;
+        for (Py_ssize_t k = 0; k < 8; k++)
+            if (u == 0 || poly[k].i != poly[u - 1].i)
+                poly[u++] = poly[k];
+        const Py_ssize_t nr = hull_of(poly, u, ring);
+        /* each edge p -> q of the ring: (q - p) once; a point is inside when it is strictly
+         * left of every edge, (qx - px) (y - py) - (qy - py) (x - px) > 0, as in numpy */
+        double ex[8], ey[8], px[8], py[8];
+        for (Py_ssize_t e = 0; e < nr && nr >= 3; e++) {
+            const point *p = &ring[e], *q = &ring[e + 1 < nr ? e + 1 : 0];
+            ex[e] = q->x - p->x;
+            ey[e] = q->y - p->y;
+            px[e] = p->x;
+            py[e] = p->y;
+        }
+        for (Py_ssize_t k = 0; k < n; k++) {
+            int inside = nr >= 3;
+            for (Py_ssize_t e = 0; e < nr && nr >= 3; e++)
+                inside &= ex[e] * (y[k] - py[e]) - ey[e] * (x[k] - px[e]) > 0;
+            if (!inside) {
+                cand[count].x = x[k];
+                cand[count].y = y[k];
+                cand[count].i = k;
+                count++;
+            }
+        }
+        count = hull_of(cand, count, out);
     }
     PyBuffer_Release(&xb);
     PyBuffer_Release(&yb);
-    if (out == NULL)
+    free(cand);
+    if (out == NULL || (cand == NULL && n > 0)) {
+        free(out);
         return PyErr_NoMemory();
-    PyObject *list = PyList_New(len);
-    for (Py_ssize_t i = 0; list != NULL && i < len; i++) {
-        PyObject *v = PyLong_FromSsize_t(out[i]);
+    }
+    PyObject *list = PyList_New(count);
+    for (Py_ssize_t k = 0; list != NULL && k < count; k++) {
+        PyObject *v = PyLong_FromSsize_t(out[k].i);
         if (v == NULL) {
             Py_CLEAR(list);
             break;
         }
-        PyList_SET_ITEM(list, i, v);
+        PyList_SET_ITEM(list, k, v);
     }
     free(out);
     return list;
@@ -333,8 +424,8 @@ static PyMethodDef methods[] = {
      "dfa_rss(profile, rows, n, sizes, out): DFA residual sums of squares per box size."},
     {"iir_section", iir_section, METH_VARARGS,
      "iir_section(x, n, k, b0, b1, b2, a1, a2): one IIR section, in place, from steady state."},
-    {"hull_chain", hull_chain, METH_VARARGS,
-     "hull_chain(x, y) -> indices: monotone chain of sorted points, counter-clockwise."},
+    {"hull", hull, METH_VARARGS,
+     "hull(x, y) -> indices: the convex hull's vertices, counter-clockwise."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels",

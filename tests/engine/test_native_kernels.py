@@ -42,12 +42,19 @@ def test_sample_entropy_counts_are_identical_on_ties_and_dense_runs(rng, compile
                 assert nonlinear.count_matches(s, m, r, "compiled") == want, (m, r)
 
 
-def test_hull_chain_gives_the_same_vertices(rng, monkeypatch, compiled):
+def test_hull_gives_the_same_vertices_in_the_same_order(rng, monkeypatch, compiled):
+    th = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    shapes = [(np.cos(th), np.sin(th)), (np.arange(50.0), 2 * np.arange(50.0)),   # all on the hull; a line
+              (np.zeros(30), np.zeros(30)), (np.array([0.0, -0.0, 1.0]), np.array([0.0, 0.0, -0.0]))]
     for n in (1, 2, 3, 4, 10, 200, 5000):
         for decimals in (0, 1, 6):            # many duplicates and collinear points, or none
-            x, y = np.round(rng.normal(size=(2, n)), decimals)
-            a, b = _both(monkeypatch, lambda: hull.hull_indices(x, y))
-            assert np.array_equal(a, b), (n, decimals)
+            shapes.append(tuple(np.round(rng.normal(size=(2, n)), decimals)))
+    walk = np.cumsum(rng.normal(size=(3, 6000)), axis=1)
+    shapes.append((walk[0], walk[1]))
+    shapes.append((walk[:, ::2][0], walk[:, ::2][2]))      # strided views
+    for x, y in shapes:
+        a, b = _both(monkeypatch, lambda: hull.hull_indices(x, y))
+        assert a.dtype == b.dtype and np.array_equal(a, b), (x.size, a, b)
 
 
 def test_dfa_and_lowpass_agree_to_rounding(rng, monkeypatch, compiled):
@@ -99,8 +106,8 @@ def test_bad_calls_raise_instead_of_reading_out_of_bounds(compiled):
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         compiled.iir_section(frozen, 10, 1, 1.0, 0.0, 0.0, 0.0, 0.0)
-    with pytest.raises(ValueError, match="hull_chain y"):
-        compiled.hull_chain(s, s[:3])
+    with pytest.raises(ValueError, match="hull y"):
+        compiled.hull(s, s[:3])
 
 
 def test_rig_kernels_numpy_switches_them_off():

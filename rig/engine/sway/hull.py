@@ -3,8 +3,9 @@
 Akl-Toussaint prefilter: the extreme points in eight directions (x, y, x + y, x - y, each min
 and max) span a convex polygon; points strictly inside it cannot be hull vertices and are
 dropped in one vectorised test (for quiet-stance sway, all but a few per cent). Andrew's
-monotone chain then runs on the rest (in the compiled kernel when this install has it, the
-same predicate in C; else in Python). Collinear points on an edge are not vertices.
+monotone chain then runs on the rest. Collinear points on an edge are not vertices. When
+this install has the compiled kernels (``rig.engine.native``) the same steps run in C, with
+the same predicates and tie rules, so the same vertices in the same order (tested).
 """
 from __future__ import annotations
 
@@ -38,10 +39,7 @@ def _hull_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     order = order[keep]
     if order.size < 3:
         return order
-    sx, sy = x[order], y[order]
-    if native.KERNELS is not None:                             # the same chain, in C
-        return order[native.KERNELS.hull_chain(sx, sy)]
-    return order[_chain(sx.tolist(), sy.tolist())]
+    return order[_chain(x[order].tolist(), y[order].tolist())]
 
 
 def hull_indices(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -49,6 +47,9 @@ def hull_indices(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     three when the points are collinear or coincident."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    if native.KERNELS is not None:                   # the same steps, in C (tested equal)
+        return np.array(native.KERNELS.hull(np.ascontiguousarray(x), np.ascontiguousarray(y)),
+                        dtype=np.intp)
     ext = np.unique([x.argmin(), x.argmax(), y.argmin(), y.argmax(), (x + y).argmin(),
                      (x + y).argmax(), (x - y).argmin(), (x - y).argmax()])
     poly = ext[_hull_of(x[ext], y[ext])]
