@@ -1,8 +1,9 @@
 /* Compiled inner loops of the analysis engine (module rig.engine._kernels).
  *
- * Four loops that numpy can only run at a cost (many short vectorised steps, a pass over
- * the data per box size, or a Python loop): the sample-entropy pair count, the DFA
- * residuals, a second-order IIR section and the convex hull's monotone chain. Each one computes exactly what the numpy code beside it computes (the pure
+ * Five computations that numpy can only run at a cost (many short vectorised steps, a pass
+ * over the data per box size, or a Python loop): the sample-entropy pair count, the DFA
+ * residuals, a second-order IIR section, the convex hull and the least-squares line fits of
+ * the stabilogram-diffusion breakpoint search. Each one computes exactly what the numpy code beside it computes (the pure
  * numpy orders stay, for installs without a C compiler, and the tests hold the two equal):
  * see rig/engine/native.py for which functions use them.
  *
@@ -417,6 +418,100 @@ static PyObject *hull(PyObject *self, PyObject *args)
     return list;
 }
 
+/* linfit_ranges(u, v, rows, m, i, j, c, out)
+ *
+ * Least-squares lines of each row of v (float64[rows * m]) against u (float64[m]) over the
+ * index ranges [i, j) (int64[rows * c] each): out (float64[3 * rows * c]) gets the slopes,
+ * then the intercepts, then the sums of squared errors. From the prefix sums of 1, u, v,
+ * u u, u v and v v along each row, summed in order, and the formulas of
+ * rig.engine.sway.diffusion._fit, in the same order of operations, so the same numbers.
+ */
+static PyObject *linfit_ranges(PyObject *self, PyObject *args)
+{
+    PyObject *u_obj, *v_obj, *i_obj, *j_obj, *out_obj;
+    Py_ssize_t rows, m, c;
+    if (!PyArg_ParseTuple(args, "OOnnOOnO", &u_obj, &v_obj, &rows, &m, &i_obj, &j_obj, &c,
+                          &out_obj))
+        return NULL;
+    if (rows < 0 || m < 0 || c < 0) {
+        PyErr_SetString(PyExc_ValueError, "linfit_ranges: negative shape");
+        return NULL;
+    }
+    Py_buffer ub, vb, ib, jb, ob;
+    if (get_buffer(u_obj, &ub, 0, sizeof(double), m, "linfit_ranges u") < 0)
+        return NULL;
+    if (get_buffer(v_obj, &vb, 0, sizeof(double), rows * m, "linfit_ranges v") < 0)
+        goto fail_u;
+    if (get_buffer(i_obj, &ib, 0, sizeof(int64_t), rows * c, "linfit_ranges i") < 0)
+        goto fail_v;
+    if (get_buffer(j_obj, &jb, 0, sizeof(int64_t), rows * c, "linfit_ranges j") < 0)
+        goto fail_i;
+    if (get_buffer(out_obj, &ob, 1, sizeof(double), 3 * rows * c, "linfit_ranges out") < 0)
+        goto fail_j;
+    const double *u = (const double *)ub.buf, *v = (const double *)vb.buf;
+    const int64_t *ii = (const int64_t *)ib.buf, *jj = (const int64_t *)jb.buf;
+    double *out = (double *)ob.buf;
+    int bad = 0;
+    for (Py_ssize_t k = 0; k < rows * c; k++)
+        if (ii[k] < 0 || jj[k] > m || ii[k] > jj[k])
+            bad = 1;
+    /* prefix sums of one row: 6 columns of m + 1 */
+    double *pre = bad ? NULL : (double *)malloc((size_t)(m + 1) * 6 * sizeof(double));
+    if (!bad && pre == NULL)
+        bad = 2;
+    for (Py_ssize_t r = 0; !bad && r < rows; r++) {
+        const double *vr = v + r * m;
+        double *s1 = pre, *su = pre + (m + 1), *sv = pre + 2 * (m + 1), *suu = pre + 3 * (m + 1);
+        double *suv = pre + 4 * (m + 1), *svv = pre + 5 * (m + 1);
+        s1[0] = su[0] = sv[0] = suu[0] = suv[0] = svv[0] = 0.0;
+        for (Py_ssize_t k = 0; k < m; k++) {
+            s1[k + 1] = s1[k] + 1.0;
+            su[k + 1] = su[k] + u[k];
+            sv[k + 1] = sv[k] + vr[k];
+            suu[k + 1] = suu[k] + u[k] * u[k];
+            suv[k + 1] = suv[k] + u[k] * vr[k];
+            svv[k + 1] = svv[k] + vr[k] * vr[k];
+        }
+        for (Py_ssize_t q = 0; q < c; q++) {
+            const Py_ssize_t a = (Py_ssize_t)ii[r * c + q], b = (Py_ssize_t)jj[r * c + q];
+            const double n = s1[b] - s1[a], Su = su[b] - su[a], Sv = sv[b] - sv[a];
+            const double Suu = suu[b] - suu[a], Suv = suv[b] - suv[a], Svv = svv[b] - svv[a];
+            const double sxx = Suu - Su * Su / n;
+            const double sxy = Suv - Su * Sv / n;
+            const double slope = sxy / sxx;
+            const double icpt = (Sv - slope * Su) / n;
+            double sse = Svv - Sv * Sv / n - slope * sxy;
+            if (!(sse >= 0.0) && !isnan(sse))     /* np.maximum(sse, 0): NaN stays NaN */
+                sse = 0.0;
+            out[r * c + q] = slope;
+            out[rows * c + r * c + q] = icpt;
+            out[2 * rows * c + r * c + q] = sse;
+        }
+    }
+    free(pre);
+    PyBuffer_Release(&ob);
+    PyBuffer_Release(&jb);
+    PyBuffer_Release(&ib);
+    PyBuffer_Release(&vb);
+    PyBuffer_Release(&ub);
+    if (bad == 2)
+        return PyErr_NoMemory();
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "linfit_ranges: a range is outside 0 .. m");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+fail_j:
+    PyBuffer_Release(&jb);
+fail_i:
+    PyBuffer_Release(&ib);
+fail_v:
+    PyBuffer_Release(&vb);
+fail_u:
+    PyBuffer_Release(&ub);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"sampen_counts", sampen_counts, METH_VARARGS,
      "sampen_counts(s, order, m, r) -> (A, B): sample entropy pair counts."},
@@ -424,6 +519,8 @@ static PyMethodDef methods[] = {
      "dfa_rss(profile, rows, n, sizes, out): DFA residual sums of squares per box size."},
     {"iir_section", iir_section, METH_VARARGS,
      "iir_section(x, n, k, b0, b1, b2, a1, a2): one IIR section, in place, from steady state."},
+    {"linfit_ranges", linfit_ranges, METH_VARARGS,
+     "linfit_ranges(u, v, rows, m, i, j, c, out): least-squares lines over index ranges."},
     {"hull", hull, METH_VARARGS,
      "hull(x, y) -> indices: the convex hull's vertices, counter-clockwise."},
     {NULL, NULL, 0, NULL}};

@@ -10,7 +10,7 @@ import pytest
 
 from rig.engine import native
 from rig.engine.preprocess import Trace, lowpass, preprocess
-from rig.engine.sway import compute_measures, hull, nonlinear
+from rig.engine.sway import compute_measures, diffusion, hull, nonlinear
 from rig.engine.sway.compute import MEASURE_SETS
 from rig.io.traces import read_trace
 from tests.engine.signals import PDS_DIR, PDS_TRIALS
@@ -57,6 +57,20 @@ def test_hull_gives_the_same_vertices_in_the_same_order(rng, monkeypatch, compil
         assert a.dtype == b.dtype and np.array_equal(a, b), (x.size, a, b)
 
 
+def test_line_fits_are_identical(rng, monkeypatch, compiled):
+    u = np.log(np.arange(1, 301) / 100.0)
+    v = np.vstack([0.9 * u + rng.normal(0, 0.05, 300), np.full(300, 2.0), np.cumsum(rng.normal(size=300))])
+    cand = np.arange(30, 250)[None, :]
+    split = np.array([[40], [150], [299]])
+    for i, j in ((0, cand + 1), (cand, 300), (0, split), (split, 300), (5, 6), (7, 7)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a, b = _both(monkeypatch, lambda: diffusion._LineFits(u, v).over(i, j))
+        for got, want in zip(a, b):
+            assert got.shape == want.shape and np.array_equal(got, want, equal_nan=True)
+    with pytest.raises(ValueError, match="outside"):
+        diffusion._LineFits(u, v).over(0, 301)
+
+
 def test_dfa_and_lowpass_agree_to_rounding(rng, monkeypatch, compiled):
     s = rng.normal(size=(2, 6000))
     a, b = _both(monkeypatch, lambda: nonlinear.dfa_alphas(np.cumsum(s, axis=1)))
@@ -73,10 +87,13 @@ def test_every_measure_agrees_on_pds_trials(trial, monkeypatch, compiled):
     tr = preprocess(raw.t_s, raw.cop_x_mm, raw.cop_y_mm, raw.fz_n)
     a, b = _both(monkeypatch, lambda: compute_measures(tr, sets=MEASURE_SETS))
     assert list(a) == list(b)
-    # the same trace in: the hull and the board-rate counts are exact; what follows a
-    # low-pass (the 20 Hz time base) or a DFA sum agrees to rounding
-    for key in ("convex_hull_area_mm2", "range_mm", "sample_entropy_velocity_ml", "sample_entropy_velocity_ap"):
-        assert a[key] == b[key], key
+    # the same trace in: the hull, the board-rate counts and the SDA fits are exact; what
+    # follows a low-pass (the 20 Hz time base) or a DFA sum agrees to rounding
+    exact = ["convex_hull_area_mm2", "range_mm", "sample_entropy_velocity_ml", "sample_entropy_velocity_ap"]
+    exact += [k for k in a if k.startswith(("diffusion_", "scaling_", "critical_"))]
+    assert len(exact) == 4 + 18
+    for key in exact:
+        assert a[key] == b[key] or (np.isnan(a[key]) and np.isnan(b[key])), key
     for key in a:
         assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-12), key
     # and from the raw samples (the compiled low-pass in preprocess too) to rounding
@@ -106,6 +123,10 @@ def test_bad_calls_raise_instead_of_reading_out_of_bounds(compiled):
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         compiled.iir_section(frozen, 10, 1, 1.0, 0.0, 0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="linfit_ranges i"):
+        compiled.linfit_ranges(s, s, 1, 10, np.zeros(3, dtype=np.int64), np.ones(4, dtype=np.int64), 4, np.empty(12))
+    with pytest.raises(ValueError, match="outside"):
+        compiled.linfit_ranges(s, s, 1, 10, np.array([3], dtype=np.int64), np.array([2], dtype=np.int64), 1, np.empty(3))
     with pytest.raises(ValueError, match="hull y"):
         compiled.hull(s, s[:3])
 

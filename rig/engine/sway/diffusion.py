@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rig.engine import native
 from rig.engine.sway import _checks
 from rig.engine.sway.registry import register
 
@@ -74,33 +75,49 @@ def mean_square_displacement(a_mm, max_lag: int) -> np.ndarray:
     return np.maximum(s, 0.0) / (n - k)
 
 
-def _linfit_prefix(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Prefix sums for least-squares lines over any index range [i, j): u (m,) is shared,
-    v is (r, m), one row per diagram. One (6, r, m + 1) array, the prefix sums of 1, u, v,
-    u * u, u * v and v * v along each row (one cumulative sum for all of them)."""
-    r, m = v.shape
-    terms = np.empty((6, r, m + 1))
-    terms[:, :, 0] = 0.0
-    terms[0, :, 1:] = 1.0
-    terms[1, :, 1:] = u
-    terms[2, :, 1:] = v
-    terms[3, :, 1:] = u * u
-    terms[4, :, 1:] = u * v
-    terms[5, :, 1:] = v * v
-    return np.cumsum(terms, axis=-1, out=terms)
+class _LineFits:
+    """Least-squares lines of each row of v (r, m) against u (m,) over index ranges [i, j):
+    ``over(i, j)`` gives slopes, intercepts and sums of squared errors, (r, c) each, for i
+    and j scalars or integer arrays broadcastable to (r, c). From prefix sums of 1, u, v,
+    u u, u v and v v: in the compiled kernel when this install has it (the same sums and
+    formulas in the same order, so the same numbers), else in numpy (the prefix sums once,
+    every range by differences)."""
 
+    def __init__(self, u: np.ndarray, v: np.ndarray):
+        self.u, self.v = np.ascontiguousarray(u, dtype=np.float64), np.ascontiguousarray(v, dtype=np.float64)
+        self.prefix = None if native.KERNELS is not None else self._prefix(self.u, self.v)
 
-def _fit(P, i, j):
-    """Slope, intercept and SSE of the least-squares lines over [i, j) for each row: i and j
-    are scalars or integer arrays of shape (r, c) (or broadcastable to it)."""
-    rows = np.arange(P.shape[1])[:, None]
-    n, su, sv, suu, suv, svv = P[:, rows, j] - P[:, rows, i]
-    sxx = suu - su * su / n
-    sxy = suv - su * sv / n
-    slope = sxy / sxx
-    icpt = (sv - slope * su) / n
-    sse = np.maximum(svv - sv * sv / n - slope * sxy, 0.0)
-    return slope, icpt, sse
+    @staticmethod
+    def _prefix(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """(6, r, m + 1): the prefix sums of 1, u, v, u u, u v and v v along each row."""
+        r, m = v.shape
+        terms = np.empty((6, r, m + 1))
+        terms[:, :, 0] = 0.0
+        terms[0, :, 1:] = 1.0
+        terms[1, :, 1:] = u
+        terms[2, :, 1:] = v
+        terms[3, :, 1:] = u * u
+        terms[4, :, 1:] = u * v
+        terms[5, :, 1:] = v * v
+        return np.cumsum(terms, axis=-1, out=terms)
+
+    def over(self, i, j):
+        r = self.v.shape[0]
+        if self.prefix is None:
+            ii, jj = np.broadcast_arrays(np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64),
+                                         np.empty((r, 1), dtype=np.int64))[:2]
+            ii, jj = np.ascontiguousarray(ii), np.ascontiguousarray(jj)
+            out = np.empty((3,) + ii.shape)
+            native.KERNELS.linfit_ranges(self.u, self.v, r, self.u.shape[0], ii, jj, ii.shape[1], out)
+            return out[0], out[1], out[2]
+        rows = np.arange(r)[:, None]
+        n, su, sv, suu, suv, svv = self.prefix[:, rows, j] - self.prefix[:, rows, i]
+        sxx = suu - su * su / n
+        sxy = suv - su * sv / n
+        slope = sxy / sxx
+        icpt = (sv - slope * su) / n
+        sse = np.maximum(svv - sv * sv / n - slope * sxy, 0.0)
+        return slope, icpt, sse
 
 
 _SDA_NAN = {k: float("nan") for k in ("D_s", "D_l", "H_s", "H_l", "t_c", "msd_c")}
@@ -119,23 +136,23 @@ def _sda_from_msd(lag_s: np.ndarray, msds: np.ndarray) -> list[dict[str, float]]
         return out
     msd = msds[rows]
     u, v = np.log(lag_s), np.log(msd)
-    P = _linfit_prefix(u, v)
+    loglog = _LineFits(u, v)
     # short region [0, b], long region [b, m): the breakpoint lag belongs to both
     c = cand[None, :]
-    _, _, sse_s = _fit(P, 0, c + 1)
-    _, _, sse_l = _fit(P, c, m)
+    _, _, sse_s = loglog.over(0, c + 1)
+    _, _, sse_l = loglog.over(c, m)
     b = cand[np.argmin(sse_s + sse_l, axis=1)][:, None]          # (r, 1)
-    ms, cs, _ = _fit(P, 0, b + 1)
-    ml, cl, _ = _fit(P, b, m)
+    ms, cs, _ = loglog.over(0, b + 1)
+    ml, cl, _ = loglog.over(b, m)
     with np.errstate(divide="ignore", invalid="ignore"):
         uc = np.where(ms != ml, (cl - cs) / (ms - ml), np.nan)
     inside = np.isfinite(uc) & (u[0] <= uc) & (uc <= u[-1])
     uc = np.where(inside, uc, u[b])
     t_c = np.exp(uc)
     split = np.clip(np.searchsorted(lag_s, t_c), 2, m - 2)
-    L = _linfit_prefix(lag_s, msd)
-    ds, _, _ = _fit(L, 0, split)
-    dl, _, _ = _fit(L, split, m)
+    linear = _LineFits(lag_s, msd)
+    ds, _, _ = linear.over(0, split)
+    dl, _, _ = linear.over(split, m)
     msd_c = np.exp(cs + ms * uc)
     for i, row in enumerate(rows.tolist()):
         out[row] = {"D_s": float(ds[i, 0] / 2), "D_l": float(dl[i, 0] / 2),
