@@ -201,11 +201,17 @@ def section_per_trial(trials, repeat):
             (every_name, rig_every_set),
             (numpy_name, rig_full_numpy),
             (ob_set_name, rig_openbalance_set)]
-    rows += [(f"peer {k}: its full set", v) for k, v in peers().items()]
     print(f"\n1. CPU per 60 s, 100 Hz trial ({len(trials)} trials; least of {repeat} repeats "
           "of the whole set, divided by the number of trials)")
     res = {}
-    for name, fn in rows:
+
+    def timed_rows():
+        yield from rows
+        # the peers are imported only now: importing them starts thread pools (neurokit2's
+        # scientific stack) that slowed every later row, rig's numpy-only one by 60 %
+        yield from ((f"peer {k}: its full set", v) for k, v in peers().items())
+
+    for name, fn in timed_rows():
         if fn is None:
             print(f"   {name:<50} not installed")
             continue

@@ -1,9 +1,9 @@
 /* Compiled inner loops of the analysis engine (module rig.engine._kernels).
  *
- * Five computations that numpy can only run at a cost (many short vectorised steps, a pass
+ * Six computations that numpy can only run at a cost (many short vectorised steps, a pass
  * over the data per box size, or a Python loop): the sample-entropy pair count, the DFA
- * residuals, a second-order IIR section, the convex hull and the least-squares line fits of
- * the stabilogram-diffusion breakpoint search. Each one computes exactly what the numpy code beside it computes (the pure
+ * residuals, a second-order IIR section, the convex hull, the least-squares line fits of
+ * the stabilogram-diffusion breakpoint search and the window average onto a uniform grid. Each one computes exactly what the numpy code beside it computes (the pure
  * numpy orders stay, for installs without a C compiler, and the tests hold the two equal):
  * see rig/engine/native.py for which functions use them.
  *
@@ -512,6 +512,110 @@ fail_u:
     return NULL;
 }
 
+/* window_average(t, values, n, k, grid, g, window, out)
+ *
+ * rig.engine.preprocess.window_average, step for step (the same sums and interpolation
+ * formula as its numpy code and np.interp, in the same order, so the same numbers): sample
+ * i of t (float64[n], increasing) holds values[i] (float64[n * k], row-major) from the
+ * midpoint with its predecessor to the midpoint with its successor; out[q] (float64[g * k])
+ * is the mean of that step function over [grid[q] - window / 2, grid[q] + window / 2]
+ * clipped to the first and last edges, from its running integral interpolated linearly.
+ * grid (float64[g]) must be non-decreasing: each window is found by moving forward.
+ */
+static double interp_at(const double *e, const double *cum, Py_ssize_t ne, Py_ssize_t k,
+                        Py_ssize_t c, double x, Py_ssize_t *j)
+{
+    /* np.interp: the last knot's value at or beyond it, else the segment e[j] <= x < e[j+1] */
+    if (x >= e[ne - 1])
+        return cum[(ne - 1) * k + c];
+    if (x < e[0])
+        return cum[c];
+    while (*j + 1 < ne - 1 && e[*j + 1] <= x)
+        (*j)++;
+    const Py_ssize_t a = *j;
+    const double slope = (cum[(a + 1) * k + c] - cum[a * k + c]) / (e[a + 1] - e[a]);
+    double r = slope * (x - e[a]) + cum[a * k + c];
+    if (isnan(r))
+        r = slope * (x - e[a + 1]) + cum[(a + 1) * k + c];
+    return r;
+}
+
+static PyObject *window_average(PyObject *self, PyObject *args)
+{
+    PyObject *t_obj, *v_obj, *g_obj, *out_obj;
+    Py_ssize_t n, k, g;
+    double w;
+    if (!PyArg_ParseTuple(args, "OOnnOndO", &t_obj, &v_obj, &n, &k, &g_obj, &g, &w, &out_obj))
+        return NULL;
+    if (n < 2 || k < 1 || g < 0) {
+        PyErr_SetString(PyExc_ValueError, "window_average: need 2 samples, 1 channel");
+        return NULL;
+    }
+    Py_buffer tb, vb, gb, ob;
+    if (get_buffer(t_obj, &tb, 0, sizeof(double), n, "window_average t") < 0)
+        return NULL;
+    if (get_buffer(v_obj, &vb, 0, sizeof(double), n * k, "window_average values") < 0)
+        goto fail_t;
+    if (get_buffer(g_obj, &gb, 0, sizeof(double), g, "window_average grid") < 0)
+        goto fail_v;
+    if (get_buffer(out_obj, &ob, 1, sizeof(double), g * k, "window_average out") < 0)
+        goto fail_g;
+    const double *t = (const double *)tb.buf, *v = (const double *)vb.buf;
+    const double *grid = (const double *)gb.buf;
+    double *out = (double *)ob.buf;
+    const Py_ssize_t ne = n + 1;
+    double *e = (double *)malloc((size_t)ne * sizeof(double));
+    double *cum = (double *)malloc((size_t)ne * (size_t)k * sizeof(double));
+    int bad = (e == NULL || cum == NULL) ? 2 : 0;
+    for (Py_ssize_t q = 1; !bad && q < g; q++)
+        if (!(grid[q] >= grid[q - 1]))
+            bad = 1;
+    if (!bad) {
+        e[0] = t[0] - 0.5 * (t[1] - t[0]);
+        for (Py_ssize_t i = 1; i < n; i++)
+            e[i] = 0.5 * (t[i] + t[i - 1]);
+        e[n] = t[n - 1] + 0.5 * (t[n - 1] - t[n - 2]);
+        for (Py_ssize_t c = 0; c < k; c++)
+            cum[c] = 0.0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const double width = e[i + 1] - e[i];
+            for (Py_ssize_t c = 0; c < k; c++)
+                cum[(i + 1) * k + c] = cum[i * k + c] + v[i * k + c] * width;
+        }
+        for (Py_ssize_t c = 0; c < k; c++) {
+            Py_ssize_t jlo = 0, jhi = 0;
+            for (Py_ssize_t q = 0; q < g; q++) {
+                double lo = grid[q] - 0.5 * w, hi = grid[q] + 0.5 * w;
+                lo = lo < e[0] ? e[0] : (lo > e[n] ? e[n] : lo);      /* np.clip */
+                hi = hi < e[0] ? e[0] : (hi > e[n] ? e[n] : hi);
+                const double a = interp_at(e, cum, ne, k, c, hi, &jhi);
+                const double b = interp_at(e, cum, ne, k, c, lo, &jlo);
+                out[q * k + c] = (a - b) / (hi - lo);
+            }
+        }
+    }
+    free(e);
+    free(cum);
+    PyBuffer_Release(&ob);
+    PyBuffer_Release(&gb);
+    PyBuffer_Release(&vb);
+    PyBuffer_Release(&tb);
+    if (bad == 2)
+        return PyErr_NoMemory();
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "window_average: grid is not non-decreasing");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+fail_g:
+    PyBuffer_Release(&gb);
+fail_v:
+    PyBuffer_Release(&vb);
+fail_t:
+    PyBuffer_Release(&tb);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"sampen_counts", sampen_counts, METH_VARARGS,
      "sampen_counts(s, order, m, r) -> (A, B): sample entropy pair counts."},
@@ -521,6 +625,8 @@ static PyMethodDef methods[] = {
      "iir_section(x, n, k, b0, b1, b2, a1, a2): one IIR section, in place, from steady state."},
     {"linfit_ranges", linfit_ranges, METH_VARARGS,
      "linfit_ranges(u, v, rows, m, i, j, c, out): least-squares lines over index ranges."},
+    {"window_average", window_average, METH_VARARGS,
+     "window_average(t, values, n, k, grid, g, window, out): window means onto a grid."},
     {"hull", hull, METH_VARARGS,
      "hull(x, y) -> indices: the convex hull's vertices, counter-clockwise."},
     {NULL, NULL, 0, NULL}};

@@ -57,6 +57,19 @@ def test_hull_gives_the_same_vertices_in_the_same_order(rng, monkeypatch, compil
         assert a.dtype == b.dtype and np.array_equal(a, b), (x.size, a, b)
 
 
+def test_window_average_is_identical(rng, monkeypatch, compiled):
+    from rig.engine.preprocess import window_average
+    for n, k, fs in ((6000, 2, 20.0), (5000, 3, 83.3), (2, 1, 10.0), (700, 1, 1000.0)):
+        t = np.cumsum(rng.uniform(0.002, 0.02, n))                     # irregular, jittered
+        v = rng.normal(size=(n, k))
+        grid = t[0] + np.arange(int((t[-1] - t[0]) * fs) + 1) / fs
+        for values in (v, v[:, 0], v[::-1]):                          # (n, k), (n,), a strided view
+            a, b = _both(monkeypatch, lambda: window_average(t, values, grid, 1.0 / fs))
+            assert a.shape == b.shape and np.array_equal(a, b)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        compiled.window_average(t, v, n, k, grid[::-1].copy(), grid.size, 0.1, np.empty((grid.size, k)))
+
+
 def test_line_fits_are_identical(rng, monkeypatch, compiled):
     u = np.log(np.arange(1, 301) / 100.0)
     v = np.vstack([0.9 * u + rng.normal(0, 0.05, 300), np.full(300, 2.0), np.cumsum(rng.normal(size=300))])
