@@ -13,10 +13,13 @@ Prints, on the same trials (the 12 Posture Data Set trials in tests/data/pds and
    measures (mean velocity, 95 % prediction ellipse, mean power frequency), rig's three
    measures, rig's full default set (every measure, sample entropy and DFA on the 20 Hz time
    base included) of a preprocessed trace, the same with the preprocessing (resampling, 10 Hz
-   low-pass), every set (adding the board-rate sample entropy), rig computing openbalance's
-   quantities, each peer's full set; and the ratios.
-2. Sample entropy cost against n (rig's sorted sweep, board-rate definition; neurokit2 beside
-   it up to 12000 samples), and the full 20 Hz time-base SampEn + DFA of a 60 s, 1 kHz trial.
+   low-pass), every set (adding the board-rate sample entropy and DFA), the full default set
+   with the numpy code alone (an install without the compiled kernels), rig computing
+   openbalance's quantities, each peer's full set; and the ratios. Which code rig ran is
+   printed first.
+2. Sample entropy cost against n (rig's count, board-rate definition, with the compiled
+   kernels and with the numpy code alone; neurokit2 beside it up to 12000 samples), and the
+   full 20 Hz time-base SampEn + DFA of a 60 s, 1 kHz trial.
 3. A batch of ``--batch`` generated CSV files (60 s, 100 Hz): ``rig analyze --json`` with
    ``--jobs 1`` and ``--jobs 2`` and with ``--measures=all`` (CPU of all descendant processes,
    counted as a child subreaper; wall time; speed-up) beside a reference script that reads
@@ -192,7 +195,7 @@ def section_per_trial(trials, repeat):
         prepared[id(t)] = preprocess(t, x, y)
     full_name = "rig: full default set (entropy on 20 Hz base)"
     pre_name = "rig: preprocess + full default set"
-    every_name, numpy_name = "rig: every set (+ board-rate SampEn)", "rig: full default set, numpy only"
+    every_name, numpy_name = "rig: every set (+ board-rate SampEn, DFA)", "rig: full default set, numpy only"
     three_name, ob_set_name = "rig: the same 3 measures", "rig: openbalance's set (low-pass, path, areas)"
     rows = [("reference: 3 measures (numpy/scipy)", lambda t, x, y, fs: reference_three(x, y, fs)),
             (three_name, rig_three),
@@ -257,19 +260,28 @@ def section_entropy():
     t = np.arange(n) / 1000.0
     walk = np.cumsum(rng.normal(0, 0.1, (2, n)), axis=1)
     tr = preprocess(t, walk[0], walk[1])
+    from rig.engine import native
     rig_ms = [cpu_ms(lambda d=d: nonlinear.sample_entropy(d), 5 if n <= 12000 else 1)
               for n, fs, d in series]
+    kernels, native.KERNELS = native.KERNELS, None       # the numpy orders, for installs without C
+    try:
+        numpy_ms = [cpu_ms(lambda d=d: nonlinear.sample_entropy(d), 3 if n <= 12000 else 1)
+                    for n, fs, d in series]
+    finally:
+        native.KERNELS = kernels
     c = cpu_ms(lambda: nonlinear.timebase_measures(tr.cop_x_mm, tr.cop_y_mm, 1000.0), 3)
     nk_ms = [cpu_ms(lambda d=d: nk.entropy_sample(d, dimension=2, tolerance=0.2 * np.std(d)), 1)
              if nk is not None and n <= 12000 else float("nan") for n, fs, d in series]
-    print(f"   {'n':>7} {'board':>8} {'rig':>12} {'neurokit2':>12}")
+    print(f"   {'n':>7} {'board':>8} {'rig':>12} {'rig, numpy':>12} {'neurokit2':>12}")
     pts = []
-    for (n, fs, _), a, b in zip(series, rig_ms, nk_ms):
+    for (n, fs, _), a, a_np, b in zip(series, rig_ms, numpy_ms, nk_ms):
         if fs == 100.0:
-            pts.append((n, a))
-        print(f"   {n:>7} {fs:6.0f}Hz {a:10.1f} ms {b:10.1f} ms")
-    ns, ts = np.log([p[0] for p in pts[2:]]), np.log([p[1] for p in pts[2:]])
-    print(f"   slope of log CPU against log n at 100 Hz (n >= 6000): {np.polyfit(ns, ts, 1)[0]:.2f}")
+            pts.append((n, a, a_np))
+        print(f"   {n:>7} {fs:6.0f}Hz {a:10.1f} ms {a_np:10.1f} ms {b:10.1f} ms")
+    ns = np.log([p[0] for p in pts[2:]])
+    for i, who in ((1, "rig"), (2, "rig, numpy only")):
+        slope = np.polyfit(ns, np.log([p[i] for p in pts[2:]]), 1)[0]
+        print(f"   slope of log CPU against log n at 100 Hz (n >= 6000), {who}: {slope:.2f}")
     print(f"   60 s at 1 kHz on the 20 Hz time base (5 Hz low-pass, resample, SampEn + DFA, "
           f"both axes): {c:.1f} ms")
 
