@@ -59,8 +59,21 @@ def _module_exists(mod: str) -> bool:
     return importlib.util.find_spec(mod) is not None
 
 
+def _print_version(ctx, param, value):
+    """``rig --version``: the package's version and which analysis code this install runs
+    (both read only when asked: start-up stays free of them)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from rig.engine import native
+    click.echo(f"rig, version {version('balance-rig')}\nengine: {native.describe()}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="balance-rig", prog_name="rig")   # read on --version only
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and the analysis engine (compiled kernels or numpy only).")
 def cli():
     """balance rig: record, analyse and report balance on a four-load-cell board.
 

@@ -24,6 +24,7 @@ def assert_one_line_error(p, needle):
 def test_version_and_help():
     p = run("--version")
     assert p.returncode == 0 and p.stdout.startswith("rig, version ")
+    assert p.stdout.splitlines()[1] == "engine: compiled kernels (rig.engine._kernels)"
     p = run("--help")
     for cmd in ("ports", "info", "stream", "sim"):
         assert cmd in p.stdout
