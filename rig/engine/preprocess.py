@@ -257,7 +257,7 @@ def _sections_forward(sections, y: np.ndarray) -> np.ndarray:
 
 
 def lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np.ndarray:
-    """Zero-lag Butterworth low-pass: ``order`` design run forward and backward (numpy only).
+    """Zero-lag Butterworth low-pass: ``order`` design run forward and backward (no scipy).
 
     The effective order is 2*order and the gain at ``cutoff_hz`` is -6 dB. Same as
     ``scipy.signal.sosfiltfilt(butter(order, cutoff_hz, fs=fs_hz, output="sos"), x)`` (odd
