@@ -1,11 +1,14 @@
 """The engine's compiled kernels (``rig/engine/_kernels.c``), when this install has them.
 
-Three inner loops run in C when the package was built with a C compiler (the wheel and
+Six inner loops run in C when the package was built with a C compiler (the wheel and
 ``pip install .`` build them; the build is optional, so an install without a compiler still
-works): the sample-entropy pair count (``count_matches``), the DFA residual sums
-(``dfa_alphas``) and the IIR sections of the low-pass (``lowpass``). Each caller keeps its
-numpy code, which computes the same numbers (the counts exactly, the DFA and filter values to
-rounding; the tests hold them equal) and is used when the kernels are absent or switched off.
+works): the sample-entropy pair count (``nonlinear.count_matches``), the DFA residual sums
+(``nonlinear.dfa_alphas``), the IIR sections of the low-pass (``preprocess.lowpass``), the
+window average onto a grid (``preprocess.window_average``), the convex hull
+(``hull.hull_indices``) and the SDA line fits (``diffusion._LineFits``). Each caller keeps its
+numpy code, which computes the same numbers (the counts, hulls, window averages and line fits
+exactly; the DFA sums and filter outputs to rounding; the tests hold them equal) and is used
+when the kernels are absent or switched off.
 
 ``RIG_KERNELS=numpy`` in the environment switches them off (to compare, or to rule them out
 when a number looks wrong). ``KERNELS`` is the module, or None.
