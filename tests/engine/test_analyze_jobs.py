@@ -77,6 +77,17 @@ def test_the_rig_process_analyses_files_beside_its_workers(tmp_path, capsys, mon
     assert multiprocessing.active_children() == []  # its workers have ended
 
 
+def test_one_job_or_one_file_starts_no_process(tmp_path, capsys, monkeypatch):
+    def refuse(method=None):
+        raise AssertionError(f"a {method} context was asked for")
+    monkeypatch.setattr(multiprocessing, "get_context", refuse)
+    paths = good_files(tmp_path, 2)
+    code, out, _ = run(capsys, "--json", "--measures", "spectral", "--jobs", "1", *paths)
+    assert code == 0 and len(out.splitlines()) == 2
+    code, out, _ = run(capsys, "--json", "--measures", "spectral", "--jobs", "2", paths[0])
+    assert code == 0 and len(out.splitlines()) == 1
+
+
 def _session(sid):
     """{pid: parent pid} of the live processes of session ``sid`` (zombies are not alive)."""
     procs = {}
