@@ -1,7 +1,7 @@
 """A batch across processes in which the calling process works too.
 
 ``ordered_map(fn, items, jobs)`` yields ``fn(item)`` for every item, in the order given. The
-calling process analyses items from the first moment, while ``jobs - 1`` workers start from a
+calling process works on them from the first moment, while ``jobs - 1`` workers start from a
 fork server (a fresh process that imports ``preload`` once; starting it and its imports take
 as long as a few items, and the caller's own import of the same modules overlaps with it) and
 join in. Every process takes the next item from a shared counter, so none sits idle while
@@ -34,8 +34,8 @@ def ordered_map(fn, items, jobs: int, preload=()):
             forkserver.ensure_running()      # boots while this process works (not waited for)
     # item 0 is this process's own: it always works, however soon the workers start
     counter = ctx.Value("q", 1)
+    got = {}                                 # results not yet yielded, by index
     workers = _Workers(ctx, min(jobs, n) - 1, (fn, items, counter))
-    got = {}
     try:
         got[0] = fn(items[0])
         for i in range(n):
