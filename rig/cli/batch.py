@@ -170,7 +170,8 @@ class _Workers:
         up (an error, Ctrl-C): either way nothing of theirs is still wanted."""
         self._started.wait()                 # the starting thread does not own them any more
         for p in self._procs:
-            p.terminate()
+            if p.is_alive():                 # (an ended worker's pid may be another's by now)
+                p.terminate()
         for p in self._procs:
             p.join()
         self._thread.join()
