@@ -144,26 +144,12 @@ def _analyse_safe(args) -> tuple[str, dict | None, str | None]:
 
 
 def _results(paths, common: tuple, jobs: int):
-    """(path, result, error) per file, in the order given; across ``jobs`` processes."""
-    work = [(p, *common) for p in paths]
-    if jobs <= 1 or len(paths) <= 1:
-        yield from map(_analyse_safe, work)
-        return
-    import multiprocessing
-
-    # never "fork": forking a process that has other threads (a GUI, a link reader, a test
-    # runner's, numpy's BLAS pool) can copy a held lock into the child and hang it; forking
-    # the rig command itself once its engine was imported hung a worker on such a lock (a
-    # futex) under a loaded test run. A fork server is a fresh, single-threaded process that
-    # imports the engine once; every worker forks from it ready to work.
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["rig.cli.analyze_cmd", "rig.engine.preprocess",
-                                    "rig.engine.sway", "rig.io.traces"])
-    chunk = max(1, min(8, len(paths) // (4 * jobs)))
-    with ctx.Pool(min(jobs, len(paths))) as pool:
-        yield from pool.imap(_analyse_safe, work, chunksize=chunk)
+    """(path, result, error) per file, in the order given; this process and ``jobs - 1``
+    workers (with the engine imported before they start) analyse them."""
+    from rig.cli.batch import ordered_map
+    return ordered_map(_analyse_safe, [(p, *common) for p in paths], jobs,
+                       preload=["rig.cli.analyze_cmd", "rig.cli.batch", "rig.engine.preprocess",
+                                "rig.engine.sway", "rig.io.traces"])
 
 
 @click.command("analyze")
@@ -224,6 +210,7 @@ def analyze(paths, as_json, filter_name, foot, body_weight_n, landing, measures_
                 continue
             click.echo(_json_line(result) if as_json else _table(result))
     finally:
+        results.close()                      # its workers stop now, even on an error here
         if bar is not None:
             bar.__exit__(None, None, None)
     if failures:
