@@ -31,6 +31,7 @@ Figures depend on the host: the load average is printed with them; compare withi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import statistics
@@ -92,6 +93,18 @@ def synthetic_trial(seed, fs=100.0, seconds=60.0):
     a = np.exp(-0.5 / fs)
     xy = lfilter([1.0], [1.0, -a], rng.normal(0, 0.6, (2, n)), axis=1) + rng.normal(0, 0.1, (2, n))
     return t, xy[0] + 5, xy[1] - 20
+
+
+@contextlib.contextmanager
+def numpy_only():
+    """rig's engine without its compiled kernels meanwhile (what an install without a C
+    compiler runs)."""
+    from rig.engine import native
+    kernels, native.KERNELS = native.KERNELS, None
+    try:
+        yield
+    finally:
+        native.KERNELS = kernels
 
 
 def cpu_ms(fn, repeat):
@@ -156,7 +169,6 @@ def peers():
 
 
 def section_per_trial(trials, repeat):
-    from rig.engine import native
     from rig.engine.preprocess import Trace, lowpass, preprocess
     from rig.engine.sway import MEASURE_SETS, area, compute_measures, spectral, time_domain as td
 
@@ -175,11 +187,8 @@ def section_per_trial(trials, repeat):
         compute_measures(preprocess(t, x, y))
 
     def rig_full_numpy(t, x, y, fs):               # the same, without the compiled kernels
-        kernels, native.KERNELS = native.KERNELS, None
-        try:
+        with numpy_only():
             compute_measures(prepared[id(t)])
-        finally:
-            native.KERNELS = kernels
 
     def rig_every_set(t, x, y, fs):
         compute_measures(prepared[id(t)], sets=MEASURE_SETS)
@@ -260,15 +269,11 @@ def section_entropy():
     t = np.arange(n) / 1000.0
     walk = np.cumsum(rng.normal(0, 0.1, (2, n)), axis=1)
     tr = preprocess(t, walk[0], walk[1])
-    from rig.engine import native
     rig_ms = [cpu_ms(lambda d=d: nonlinear.sample_entropy(d), 5 if n <= 12000 else 1)
               for n, fs, d in series]
-    kernels, native.KERNELS = native.KERNELS, None       # the numpy orders, for installs without C
-    try:
+    with numpy_only():                                  # the numpy orders, for installs without C
         numpy_ms = [cpu_ms(lambda d=d: nonlinear.sample_entropy(d), 3 if n <= 12000 else 1)
                     for n, fs, d in series]
-    finally:
-        native.KERNELS = kernels
     c = cpu_ms(lambda: nonlinear.timebase_measures(tr.cop_x_mm, tr.cop_y_mm, 1000.0), 3)
     nk_ms = [cpu_ms(lambda d=d: nk.entropy_sample(d, dimension=2, tolerance=0.2 * np.std(d)), 1)
              if nk is not None and n <= 12000 else float("nan") for n, fs, d in series]

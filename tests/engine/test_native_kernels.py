@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rig.engine import native
-from rig.engine.preprocess import Trace, lowpass, preprocess
+from rig.engine.preprocess import lowpass, preprocess
 from rig.engine.sway import compute_measures, diffusion, hull, nonlinear
 from rig.engine.sway.compute import MEASURE_SETS
 from rig.io.traces import read_trace
@@ -110,10 +110,7 @@ def test_every_measure_agrees_on_pds_trials(trial, monkeypatch, compiled):
     for key in a:
         assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-12), key
     # and from the raw samples (the compiled low-pass in preprocess too) to rounding
-    c = compute_measures(preprocess(raw.t_s, raw.cop_x_mm, raw.cop_y_mm, raw.fz_n))
-    with monkeypatch.context() as m:
-        m.setattr(native, "KERNELS", None)
-        d = compute_measures(preprocess(raw.t_s, raw.cop_x_mm, raw.cop_y_mm, raw.fz_n))
+    c, d = _both(monkeypatch, lambda: compute_measures(preprocess(raw.t_s, raw.cop_x_mm, raw.cop_y_mm, raw.fz_n)))
     for key in c:
         assert c[key] == pytest.approx(d[key], rel=1e-9, abs=1e-12), key
 

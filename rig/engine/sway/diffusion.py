@@ -85,7 +85,8 @@ class _LineFits:
 
     def __init__(self, u: np.ndarray, v: np.ndarray):
         self.u, self.v = np.ascontiguousarray(u, dtype=np.float64), np.ascontiguousarray(v, dtype=np.float64)
-        self.prefix = None if native.KERNELS is not None else self._prefix(self.u, self.v)
+        self.kernels = native.KERNELS                 # chosen once: every range alike
+        self.prefix = self._prefix(self.u, self.v) if self.kernels is None else None
 
     @staticmethod
     def _prefix(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -103,12 +104,12 @@ class _LineFits:
 
     def over(self, i, j):
         r = self.v.shape[0]
-        if self.prefix is None:
+        if self.kernels is not None:
             ii, jj = np.broadcast_arrays(np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64),
                                          np.empty((r, 1), dtype=np.int64))[:2]
             ii, jj = np.ascontiguousarray(ii), np.ascontiguousarray(jj)
             out = np.empty((3,) + ii.shape)
-            native.KERNELS.linfit_ranges(self.u, self.v, r, self.u.shape[0], ii, jj, ii.shape[1], out)
+            self.kernels.linfit_ranges(self.u, self.v, r, self.u.shape[0], ii, jj, ii.shape[1], out)
             return out[0], out[1], out[2]
         rows = np.arange(r)[:, None]
         n, su, sv, suu, suv, svv = self.prefix[:, rows, j] - self.prefix[:, rows, i]
